@@ -1,0 +1,707 @@
+#!/usr/bin/env python3
+"""A stand-in for the two Zoom endpoints zoom-attendees talks to.
+
+    python3 tests/zoom_standin.py --port 0 --port-file F
+
+Serves, on 127.0.0.1 only:
+
+  POST /oauth/token                                  Server-to-Server OAuth
+  GET  /v2/past_meetings/<segment>/participants      one page of participants
+
+and a control API for tests (never called by the responder):
+
+  POST /_control/reset    {"tokens": true}   counters, faults, request log and
+                                             (unless "tokens": false) tokens
+  GET  /_control/stats                       {"token_calls", "participants_calls",
+                                              "requests": [...]}
+  POST /_control/fault    {"target": "token"|"participants", "kind": K,
+                           "times": N (default 1, -1 = forever),
+                           "skip": N (let N matching requests through first),
+                           ...kind-specific fields}
+  POST /_control/revoke                      invalidate every issued token now
+  GET  /_control/dataset?meeting=ID          the participants of a meeting
+
+Behaviour follows what Zoom is documented and observed to do (see the
+project's notes on the Zoom API): token errors use the OAuth shape
+{"reason","error"}, REST errors {"code","message"}; every answer carries an
+x-zm-trackingid header; the meeting path segment is matched RAW, so a UUID
+sent with the wrong percent-encoding gets 404 code 3001 as it would from Zoom.
+
+Fault kinds live in FAULTS below: one function per kind, so adding one is
+adding a function and a table entry.
+"""
+
+import argparse
+import base64
+import datetime
+import hashlib
+import json
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+SCOPES = ("meeting:read:list_past_participants:admin "
+          "meeting:read:list_past_participants")
+MAX_PAGE_SIZE = 300
+DEFAULT_PAGE_SIZE = 30
+
+# ---------------------------------------------------------------------------
+# Dataset
+
+
+def _ts(base, minutes):
+    t = base + datetime.timedelta(minutes=minutes)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _row(i, name, email, uid, join_min, leave_min, base, **extra):
+    row = {
+        "id": uid,
+        "user_id": str(16778240 + i),
+        "name": name,
+        "user_email": email,
+        "join_time": _ts(base, join_min),
+        "leave_time": _ts(base, leave_min),
+        "duration": (leave_min - join_min) * 60,
+        "failover": False,
+        "status": "in_meeting",
+        "registrant_id": "",
+    }
+    row.update(extra)
+    return row
+
+
+def _small_meeting():
+    base = datetime.datetime(2025, 3, 4, 15, 0, 0)
+    return [
+        _row(0, "Ada Lovelace", "ada@example.com", "xUIdg2zBRYy0fJ8n6lJ4Pw",
+             0, 31, base, internal_user=True),
+        # A guest: no Zoom account, so no id and an empty e-mail.
+        _row(1, "Guest Caller (iPhone)", "", "", 2, 58, base,
+             internal_user=False),
+        # The same person twice: dropped out, came back (one row per join).
+        _row(2, "José \"Pepe\" Müller", "jose.muller@example.org",
+             "k2PTu8v9Qp-2xBqM0cYr1g", 1, 20, base, internal_user=False),
+        _row(3, "José \"Pepe\" Müller", "jose.muller@example.org",
+             "k2PTu8v9Qp-2xBqM0cYr1g", 22, 60, base, failover=True,
+             internal_user=False),
+    ]
+
+
+def _big_meeting(n):
+    base = datetime.datetime(2025, 2, 11, 9, 0, 0)
+    rows = []
+    for i in range(n):
+        guest = i % 7 == 3
+        name = "Participant %03d" % i
+        if i % 50 == 0:
+            name += " \u2603 <b>&amp; \\ \u00e9"  # escapes and non-ASCII
+        rows.append(_row(
+            i, name,
+            "" if guest else "p%03d@example.com" % i,
+            "" if guest else base64.urlsafe_b64encode(
+                hashlib.sha256(b"u%d" % i).digest()[:16]).decode().rstrip("="),
+            i % 30, 60 + i % 45, base,
+            status="in_waiting_room" if i % 97 == 5 else "in_meeting",
+            registrant_id="" if i % 4 else "reg-%06d" % i))
+    return rows
+
+
+def _uuid_meeting(tag, n):
+    base = datetime.datetime(2025, 1, 20, 18, 30, 0)
+    return [_row(i, "%s attendee %d" % (tag, i), "%s%d@example.net" % (tag, i),
+                 "", i, 40 + i, base) for i in range(n)]
+
+
+def build_dataset():
+    """meeting id or UUID (as the caller types it) -> participant rows."""
+    return {
+        "85746065432": _small_meeting(),
+        "11122233344": _big_meeting(650),
+        "99988877766": [],        # one-person meeting: Zoom returns no rows
+        "/ajXp112QmuoKj4854875==": _uuid_meeting("slash", 2),
+        "Ab//cdEFghIJklMNopQRsw==": _uuid_meeting("dslash", 3),
+        "JbkqFkfqQ0e7+CZluSnc1g==": _uuid_meeting("plus", 1),
+    }
+
+
+def zoom_path_segment(meeting):
+    """The path segment Zoom expects for a meeting id or UUID."""
+    once = urllib.parse.quote(meeting, safe="")
+    if meeting.startswith("/") or "//" in meeting:
+        return urllib.parse.quote(once, safe="")
+    return once
+
+
+def _norm_pct(seg):
+    """Upper-case the hex digits of %xx escapes (they are case-insensitive)."""
+    out, i = [], 0
+    while i < len(seg):
+        if seg[i] == "%" and i + 2 < len(seg):
+            out.append("%" + seg[i + 1:i + 3].upper())
+            i += 3
+        else:
+            out.append(seg[i])
+            i += 1
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------
+# State
+
+
+class State:
+    def __init__(self, client_id, client_secret, account_id):
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.account_id = account_id
+        self.lock = threading.Lock()
+        self.dataset = build_dataset()
+        self.by_segment = {zoom_path_segment(k): k for k in self.dataset}
+        self.token_seq = 0
+        self.tokens = set()
+        self.page_tokens = {}
+        self.reset(tokens=True)
+
+    def reset(self, tokens=True):
+        with self.lock:
+            self.token_calls = 0
+            self.participants_calls = 0
+            self.requests = []
+            self.faults = []
+            if tokens:
+                self.tokens = set()
+                self.page_tokens = {}
+
+    def new_token(self):
+        with self.lock:
+            self.token_seq += 1
+            tok = "standin-token-%d" % self.token_seq
+            self.tokens.add(tok)
+            return tok
+
+    def page_token(self, meeting, offset, page_size):
+        raw = "%s|%d|%d|%d" % (meeting, offset, page_size, time.time_ns())
+        tok = base64.b32encode(hashlib.sha256(raw.encode()).digest()).decode()
+        tok = tok.rstrip("=")[:32]
+        with self.lock:
+            self.page_tokens[tok] = (meeting, offset)
+        return tok
+
+    def take_fault(self, target):
+        """The fault that applies to this request, or None."""
+        with self.lock:
+            for f in self.faults:
+                if f["target"] != target or f["times"] == 0:
+                    continue
+                if f.get("skip", 0) > 0:
+                    f["skip"] -= 1
+                    return None
+                if f["times"] > 0:
+                    f["times"] -= 1
+                return dict(f)
+        return None
+
+
+# ---------------------------------------------------------------------------
+# Fault kinds. Each takes (handler, fault) and returns True when it answered
+# (or closed) the request itself, False to go on with the normal answer.
+
+
+def fault_status(h, f):
+    body = f.get("body", {"code": f.get("status", 500),
+                          "message": "Internal error."})
+    h.send_json(f.get("status", 500), body, headers=f.get("headers"))
+    return True
+
+
+def fault_revoke_tokens(h, f):
+    with h.state.lock:
+        h.state.tokens.clear()
+    if h.target == "participants":
+        h.send_json(401, {"code": 124, "message": "Invalid access token."})
+        return True
+    return False
+
+
+def fault_sleep(h, f):
+    time.sleep(float(f.get("seconds", 5)))
+    return False
+
+
+def fault_not_json(h, f):
+    h.send_raw(f.get("status", 200), b"<html><body><h1>Zoom</h1>"
+               b"<p>We'll be right back.</p></body></html>\n",
+               "text/html; charset=utf-8")
+    return True
+
+
+def fault_close(h, f):
+    h.close_now(reset=False)
+    return True
+
+
+def fault_reset(h, f):
+    """TCP RST, without any answer."""
+    h.close_now(reset=True)
+    return True
+
+
+def _normal_body(h):
+    status, body = h.normal_answer()
+    return status, json.dumps(body, ensure_ascii=False,
+                              separators=(",", ":")).encode()
+
+
+def fault_reset_mid_body(h, f):
+    status, data = _normal_body(h)
+    h.send_head(status, "application/json;charset=UTF-8", len(data))
+    h.wfile.write(data[:len(data) // 2])
+    h.wfile.flush()
+    h.close_now(reset=True)
+    return True
+
+
+def fault_short_body(h, f):
+    """Content-Length promises more than is sent, then the server closes."""
+    status, data = _normal_body(h)
+    h.send_head(status, "application/json;charset=UTF-8", len(data) + 100)
+    h.wfile.write(data)
+    h.wfile.flush()
+    h.close_now(reset=False)
+    return True
+
+
+def fault_trickle(h, f):
+    """The normal answer, chunk_size bytes every interval seconds."""
+    status, data = _normal_body(h)
+    h.send_head(status, "application/json;charset=UTF-8", len(data))
+    step = int(f.get("chunk_size", 1))
+    pause = float(f.get("interval", 0.5))
+    try:
+        for i in range(0, len(data), step):
+            h.wfile.write(data[i:i + step])
+            h.wfile.flush()
+            time.sleep(pause)
+    except OSError:
+        pass
+    h.close_connection = True
+    return True
+
+
+def fault_endless_body(h, f):
+    """A chunked JSON body that never ends (until the client goes away)."""
+    h.send_response(200)
+    h.send_header("Content-Type", "application/json;charset=UTF-8")
+    h.send_header("Transfer-Encoding", "chunked")
+    h.end_headers()
+    piece = (b'{"id":"","name":"x","user_email":"","duration":1},' * 200)
+    try:
+        chunk = b'{"page_count":1,"participants":['
+        h.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        deadline = time.monotonic() + float(f.get("max_seconds", 60))
+        while time.monotonic() < deadline:
+            h.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            h.wfile.flush()
+    except OSError:
+        pass
+    h.close_connection = True
+    return True
+
+
+def fault_invalid_utf8(h, f):
+    status, data = _normal_body(h)
+    data = data.replace(b'"name":"', b'"name":"\xff\xc0\xaf', 1)
+    h.send_raw(status, data, "application/json;charset=UTF-8")
+    return True
+
+
+def fault_deep_nesting(h, f):
+    depth = int(f.get("depth", 100000))
+    data = b'{"participants":' + b"[" * depth + b"]" * depth + b"}"
+    h.send_raw(200, data, "application/json;charset=UTF-8")
+    return True
+
+
+def fault_wrong_types(h, f):
+    """Zoom's shape with the wrong JSON types (default: participants is an
+    object, next_page_token a number); "body" replaces it entirely."""
+    body = f.get("body", {"page_count": "1", "page_size": 300,
+                          "total_records": "x", "next_page_token": 7,
+                          "participants": {"0": {}}})
+    h.send_json(200, body)
+    return True
+
+
+def fault_endless_next_page_token(h, f):
+    """Every page, forever, says there is one more."""
+    status, body = h.normal_answer()
+    if status == 200 and h.target == "participants":
+        body["next_page_token"] = h.state.page_token(
+            h.meeting or "?", 0, body.get("page_size", 30))
+        body["page_count"] = body.get("page_count", 1) + 1
+    h.send_json(status, body)
+    return True
+
+
+def fault_token_body(h, f):
+    """A 200 token answer with the given body (e.g. no access_token, or
+    expires_in <= 0); use {"issue": true} in "body" fields to get a real
+    token into access_token."""
+    body = dict(f.get("body", {"token_type": "bearer", "expires_in": 3600}))
+    if body.get("access_token") is True:
+        body["access_token"] = h.state.new_token()
+    h.send_json(200, body)
+    return True
+
+
+FAULTS = {
+    "status": fault_status,
+    "revoke_tokens": fault_revoke_tokens,
+    "sleep": fault_sleep,
+    "not_json": fault_not_json,
+    "close": fault_close,
+    "reset": fault_reset,
+    "reset_mid_body": fault_reset_mid_body,
+    "short_body": fault_short_body,
+    "trickle": fault_trickle,
+    "endless_body": fault_endless_body,
+    "invalid_utf8": fault_invalid_utf8,
+    "deep_nesting": fault_deep_nesting,
+    "wrong_types": fault_wrong_types,
+    "endless_next_page_token": fault_endless_next_page_token,
+    "token_body": fault_token_body,
+}
+
+
+# ---------------------------------------------------------------------------
+# HTTP
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "ZoomStandin/1.0"
+    sys_version = ""
+
+    state = None          # set by main()
+    verbose = False
+
+    # -- plumbing -----------------------------------------------------------
+
+    def log_message(self, fmt, *args):
+        if self.verbose:
+            sys.stderr.write("zoom-standin: %s\n" % (fmt % args))
+
+    def tracking_id(self):
+        return "v=2.0;clid=us06;rid=WEB_%s" % os.urandom(16).hex()
+
+    def send_head(self, status, ctype, length, headers=None):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(length))
+        self.send_header("x-zm-trackingid", self.tracking_id())
+        for k, v in (headers or {}).items():
+            self.send_header(k, str(v))
+        self.end_headers()
+
+    def send_raw(self, status, data, ctype, headers=None):
+        self.send_head(status, ctype, len(data), headers)
+        if self.command != "HEAD":
+            self.wfile.write(data)
+        self.wfile.flush()
+
+    def send_json(self, status, body, headers=None):
+        if isinstance(body, (bytes, bytearray)):
+            data = bytes(body)
+        elif isinstance(body, str):
+            data = body.encode()
+        else:
+            data = json.dumps(body, ensure_ascii=False,
+                              separators=(",", ":")).encode()
+        self.send_raw(status, data, "application/json;charset=UTF-8", headers)
+
+    def close_now(self, reset):
+        try:
+            if reset:
+                # Linger 0: close() sends RST; the server must skip its
+                # usual shutdown(SHUT_WR), which would send a FIN first.
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER,
+                    struct.pack("ii", 1, 0))
+                self.server.abort_on_close(self.connection)
+            else:
+                self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.close_connection = True
+
+    def read_body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n > 0 else b""
+
+    def record(self, body):
+        entry = {
+            "method": self.command,
+            "path": self.path,
+            "auth": self.headers.get("Authorization", ""),
+            "content_type": self.headers.get("Content-Type", ""),
+            "accept": self.headers.get("Accept", ""),
+            "body": body.decode("utf-8", "replace"),
+            "time": time.time(),
+        }
+        with self.state.lock:
+            self.state.requests.append(entry)
+
+    # -- dispatch -----------------------------------------------------------
+
+    def do_GET(self):
+        self.dispatch()
+
+    def do_POST(self):
+        self.dispatch()
+
+    def do_PUT(self):
+        self.dispatch()
+
+    def do_DELETE(self):
+        self.dispatch()
+
+    def do_HEAD(self):
+        self.dispatch()
+
+    def dispatch(self):
+        try:
+            body = self.read_body()
+            url = urllib.parse.urlsplit(self.path)
+            parts = url.path.split("/")
+            self.meeting = None
+            if url.path.startswith("/_control/"):
+                return self.control(url, body)
+            if url.path == "/oauth/token":
+                self.target = "token"
+            elif (len(parts) == 5 and parts[1] == "v2" and
+                  parts[2] == "past_meetings" and
+                  parts[4] == "participants"):
+                self.target = "participants"
+            else:
+                self.record(body)
+                return self.send_json(404, {"code": 404,
+                                            "message": "Not Found"})
+            self.record(body)
+            with self.state.lock:
+                if self.target == "token":
+                    self.state.token_calls += 1
+                else:
+                    self.state.participants_calls += 1
+            self.req_body = body
+            self.url = url
+            fault = self.state.take_fault(self.target)
+            if fault is not None and FAULTS[fault["kind"]](self, fault):
+                return
+            status, answer = self.normal_answer()
+            self.send_json(status, answer)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    # -- the two Zoom endpoints --------------------------------------------
+
+    def normal_answer(self):
+        if self.target == "token":
+            return self.token_answer()
+        return self.participants_answer()
+
+    def token_answer(self):
+        st = self.state
+        if self.command != "POST":
+            return 405, {"reason": "Method Not Allowed",
+                         "error": "invalid_request"}
+        bad = (400, {"reason": "Invalid client_id or client_secret",
+                     "error": "invalid_client"})
+        auth = self.headers.get("Authorization", "")
+        if not auth.startswith("Basic "):
+            return bad
+        try:
+            cid, _, secret = base64.b64decode(
+                auth[6:].strip(), validate=True).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return bad
+        if cid != st.client_id or secret != st.client_secret:
+            return bad
+        ctype = self.headers.get("Content-Type", "").split(";")[0].strip()
+        form = urllib.parse.parse_qs(self.req_body.decode("utf-8", "replace"))
+        if ctype.lower() != "application/x-www-form-urlencoded" or self.url.query:
+            # Zoom started refusing query-string parameters (devforum 124925).
+            return 400, {"reason": "Bad Request", "error": "invalid_request"}
+        if form.get("grant_type") != ["account_credentials"]:
+            return 400, {"reason": "unsupported grant type",
+                         "error": "unsupported_grant_type"}
+        if form.get("account_id") != [st.account_id]:
+            return bad
+        return 200, {"access_token": st.new_token(), "token_type": "bearer",
+                     "expires_in": 3600, "scope": SCOPES}
+
+    def participants_answer(self):
+        st = self.state
+        if self.command != "GET":
+            return 405, {"code": 405, "message": "Method Not Allowed"}
+        auth = self.headers.get("Authorization", "")
+        tok = auth[7:] if auth.startswith("Bearer ") else None
+        with st.lock:
+            valid = tok is not None and tok in st.tokens
+        if not valid:
+            return 401, {"code": 124, "message": "Invalid access token."}
+        seg = self.url.path.split("/")[3]
+        meeting = st.by_segment.get(_norm_pct(seg))
+        self.meeting = meeting
+        if meeting is None:
+            return 404, {"code": 3001, "message": "Meeting does not exist: %s."
+                         % urllib.parse.unquote(seg)}
+        q = urllib.parse.parse_qs(self.url.query, keep_blank_values=True)
+        try:
+            size = int(q.get("page_size", [DEFAULT_PAGE_SIZE])[0])
+        except ValueError:
+            return 300, {"code": 300, "message": "Validation Failed.",
+                         "errors": [{"field": "page_size",
+                                     "message": "Invalid field."}]}
+        size = max(1, min(size, MAX_PAGE_SIZE))
+        offset = 0
+        npt = q.get("next_page_token", [""])[0]
+        if npt:
+            with st.lock:
+                entry = st.page_tokens.get(npt)
+            if entry is None or entry[0] != meeting:
+                return 300, {"code": 300, "message": "The next page token is "
+                             "either invalid or has expired."}
+            offset = entry[1]
+        rows = st.dataset[meeting]
+        page = rows[offset:offset + size]
+        nxt = ""
+        if offset + size < len(rows):
+            nxt = st.page_token(meeting, offset + size, size)
+        return 200, {
+            "page_count": (len(rows) + size - 1) // size,
+            "page_size": size,
+            "total_records": len(rows),
+            "next_page_token": nxt,
+            "participants": page,
+        }
+
+    # -- control API --------------------------------------------------------
+
+    def control(self, url, body):
+        st = self.state
+        try:
+            args = json.loads(body) if body.strip() else {}
+        except ValueError:
+            return self.send_json(400, {"error": "bad json"})
+        what = url.path[len("/_control/"):]
+        if what == "reset" and self.command == "POST":
+            st.reset(tokens=args.get("tokens", True))
+            return self.send_json(200, {"ok": True})
+        if what == "stats":
+            with st.lock:
+                out = {"token_calls": st.token_calls,
+                       "participants_calls": st.participants_calls,
+                       "requests": list(st.requests),
+                       "valid_tokens": sorted(st.tokens),
+                       "faults_pending": [f for f in st.faults
+                                          if f["times"] != 0]}
+            return self.send_json(200, out)
+        if what == "fault" and self.command == "POST":
+            kind = args.get("kind")
+            if args.get("target") not in ("token", "participants") or \
+                    kind not in FAULTS:
+                return self.send_json(400, {"error": "target or kind",
+                                            "kinds": sorted(FAULTS)})
+            f = dict(args)
+            f.setdefault("times", 1)
+            f.setdefault("skip", 0)
+            with st.lock:
+                st.faults.append(f)
+            return self.send_json(200, {"ok": True})
+        if what == "revoke" and self.command == "POST":
+            with st.lock:
+                st.tokens.clear()
+            return self.send_json(200, {"ok": True})
+        if what == "dataset":
+            q = urllib.parse.parse_qs(url.query)
+            m = q.get("meeting", [""])[0]
+            if m not in st.dataset:
+                return self.send_json(404, {"error": "unknown meeting"})
+            return self.send_json(200, {"meeting": m,
+                                        "segment": zoom_path_segment(m),
+                                        "participants": st.dataset[m]})
+        return self.send_json(404, {"error": "unknown control call"})
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self._abort = set()
+        self._abort_lock = threading.Lock()
+
+    def abort_on_close(self, sock):
+        with self._abort_lock:
+            self._abort.add(sock)
+
+    def shutdown_request(self, request):
+        with self._abort_lock:
+            abort = request in self._abort
+            self._abort.discard(request)
+        if abort:
+            self.close_request(request)
+        else:
+            super().shutdown_request(request)
+
+    def handle_error(self, request, client_address):
+        # Clients that hang up (timeouts under test) are expected: stay quiet.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):
+            return
+        super().handle_error(request, client_address)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--port", type=int, default=0,
+                    help="TCP port on 127.0.0.1 (0: pick a free one)")
+    ap.add_argument("--port-file",
+                    help="write the port here once listening")
+    ap.add_argument("--client-id", default="standin-client-id")
+    ap.add_argument("--client-secret", default="standin-client-secret")
+    ap.add_argument("--account-id", default="standin-account")
+    ap.add_argument("--verbose", action="store_true",
+                    help="log every request on stderr")
+    a = ap.parse_args(argv)
+
+    Handler.state = State(a.client_id, a.client_secret, a.account_id)
+    Handler.verbose = a.verbose
+    srv = Server(("127.0.0.1", a.port), Handler)
+    port = srv.server_address[1]
+    if a.port_file:
+        tmp = a.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % port)
+        os.replace(tmp, a.port_file)
+    if a.verbose:
+        sys.stderr.write("zoom-standin: listening on 127.0.0.1:%d\n" % port)
+    try:
+        srv.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
