@@ -1,0 +1,73 @@
+# zoom-attendees - FastCGI/CGI responder for Zoom meeting attendees.
+# See README.md. `make` builds build/zoom-attendees; `make check` installs
+# what the tests need (Debian packages), then runs every test.
+
+PROG		= zoom-attendees
+VERSION		= 1.0.0
+PREFIX		?= /usr/local
+BINDIR		?= $(PREFIX)/bin
+MANDIR		?= $(PREFIX)/share/man
+SHAREDIR	?= $(PREFIX)/share/$(PROG)
+PKG_CONFIG	?= pkg-config
+CC		?= cc
+
+BUILD		?= build
+STD		= -std=c11 -D_GNU_SOURCE
+WARN		= -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
+		  -Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wno-format-nonliteral
+HARDEN		= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+CFLAGS		?= -O2 -g
+DEP_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags fcgi libcurl libcjson 2>/dev/null)
+DEP_LIBS	:= $(shell $(PKG_CONFIG) --libs fcgi libcurl libcjson 2>/dev/null || echo "-lfcgi -lcurl -lcjson")
+ALL_CFLAGS	= $(STD) $(WARN) $(HARDEN) $(CFLAGS) $(DEP_CFLAGS) -DZA_VERSION='"$(VERSION)"' -MMD -MP
+ALL_LDFLAGS	= -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+LIBS		= $(DEP_LIBS) -lpthread -lm
+
+# Every module but main.c; unit tests and fuzz targets link these.
+LIB_SRCS	= src/buf.c src/util.c src/json_scan.c src/config.c src/auth.c \
+		  src/request.c src/response.c src/log.c src/zoom_http.c src/zoom_token.c \
+		  src/zoom_api.c src/handler.c
+LIB_OBJS	= $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
+MAIN_OBJ	= $(BUILD)/main.o
+
+.PHONY: all check unit integration asan deps run bench fuzz install uninstall clean
+
+all: $(BUILD)/$(PROG)
+
+$(BUILD)/$(PROG): $(LIB_OBJS) $(MAIN_OBJ)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/%.o: src/%.c | $(BUILD)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD):
+	mkdir -p $(BUILD)
+
+-include $(wildcard $(BUILD)/*.d)
+
+# ---- tests ------------------------------------------------------------
+UNIT_TESTS	= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(ALL_CFLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJS) $(LIBS) -lcmocka
+
+# Install the Debian packages the build and the tests need, if missing.
+deps:
+	@sh tests/install-deps.sh
+
+unit: $(UNIT_TESTS)
+
+check: deps
+	@sh tests/run-all.sh
+
+# The same suite in an AddressSanitizer + UndefinedBehaviorSanitizer build.
+asan:
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" all unit
+
+run: deps all
+	@sh tests/make-run.sh
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,83 @@
+/*
+ * config.h - the process configuration, read once before the first request.
+ *
+ * Each setting comes from, in order of precedence: the environment (NAME),
+ * a file named by the environment (NAME_FILE, as Docker secrets and systemd
+ * LoadCredential give them), the configuration file (the same two forms),
+ * then the built-in default. The configuration file is the one named by
+ * ZOOM_ATTENDEES_CONFIG, else zoom-attendees.conf beside the binary if it
+ * exists; it must not be accessible by group or others.
+ *
+ * Values are never printed: messages name the setting, its source and
+ * what is wrong with it.
+ */
+#ifndef ZA_CONFIG_H
+#define ZA_CONFIG_H
+
+#include <stdio.h>
+
+enum cfg_key {
+	CFG_INTERNAL_API_KEY,
+	CFG_ZOOM_ACCOUNT_ID,
+	CFG_ZOOM_CLIENT_ID,
+	CFG_ZOOM_CLIENT_SECRET,
+	CFG_ZOOM_TOKEN_URL,
+	CFG_ZOOM_API_BASE,
+	CFG_ZOOM_TIMEOUT_MS,
+	CFG_ZOOM_TOKEN_CACHE,
+	CFG_ZOOM_ATTENDEES_THREADS,
+	CFG__MAX
+};
+
+enum cfg_src {
+	CFG_SRC_NONE,		/* not given, no default */
+	CFG_SRC_DEFAULT,
+	CFG_SRC_ENV,
+	CFG_SRC_ENV_FILE,	/* NAME_FILE from the environment */
+	CFG_SRC_CONF,
+	CFG_SRC_CONF_FILE,	/* NAME_FILE from the configuration file */
+	CFG_SRC__MAX
+};
+
+#define CFG_MIN_KEY_LEN		16	/* a shorter INTERNAL_API_KEY is refused */
+#define CFG_MAX_VALUE_LEN	4096	/* any one setting, secrets included */
+
+struct config {
+	char		*val[CFG__MAX];		/* NULL when unset; owned */
+	enum cfg_src	 src[CFG__MAX];
+	const char	*problem[CFG__MAX];	/* NULL when valid; static text */
+	char		 conf_path[1024];	/* configuration file read, or "" */
+	char		 conf_error[256];	/* file-level problem, or "" */
+	int		 ok;			/* every setting present and valid */
+
+	/* Parsed forms, valid when ok. */
+	long		 timeout_ms;		/* whole budget of one request */
+	int		 threads;		/* FastCGI worker threads */
+	int		 allow_http;		/* both URLs are loopback http:// */
+};
+
+/*
+ * Read and validate everything. Always fills c (free it with cfg_free);
+ * c->ok says whether the program may serve. Never fails for lack of a
+ * setting: the caller decides how to fail closed.
+ */
+void		 cfg_load(struct config *c);
+
+/* Same, from explicit sources, for tests: getenv-like lookup and exe dir. */
+void		 cfg_load_from(struct config *c,
+		     const char *(*lookup)(const char *name),
+		     const char *exe_dir);
+
+/* One line per problem on f, "prog: NAME: reason"; nothing when ok. */
+void		 cfg_report_problems(const struct config *c, FILE *f);
+
+/* --check-config: every setting, its source and state; no values. */
+void		 cfg_report_all(const struct config *c, FILE *f);
+
+const char	*cfg_name(enum cfg_key k);
+const char	*cfg_get(const struct config *c, enum cfg_key k);
+
+/* Wipe every value from memory, then free it. */
+void		 cfg_free(struct config *c);
+
+#endif

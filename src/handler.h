@@ -1,0 +1,41 @@
+/*
+ * handler.h - one request from parameters and body to a response.
+ * Transport-free: main.c feeds it from FastCGI or from plain CGI.
+ */
+#ifndef ZA_HANDLER_H
+#define ZA_HANDLER_H
+
+#include "config.h"
+#include "response.h"
+#include "zoom_http.h"
+#include "zoom_token.h"
+
+/* Process-wide state, built before the first request. */
+struct app {
+	struct config		 cfg;
+	struct zoom_tokens	 tokens;	/* valid when cfg.ok */
+};
+
+/* Per-thread state. */
+struct worker {
+	struct app		*app;
+	struct zoom_http	 http;
+	struct buf		 body;		/* request body, reused */
+};
+
+/* How the handler reads the request; ctx is the transport's. */
+struct req_io {
+	const char	*(*param)(void *ctx, const char *name); /* NULL if unset */
+	/* Up to len bytes of body: count, 0 at end, -1 on error. */
+	long		 (*read)(void *ctx, char *buf, size_t len);
+	void		*ctx;
+};
+
+int	 worker_init(struct worker *w, struct app *app);
+void	 worker_free(struct worker *w);
+
+/* Fill resp (initialised by the caller) and log one line. */
+void	 handle_request(struct worker *w, const struct req_io *io,
+	     struct response *resp);
+
+#endif

@@ -1,0 +1,526 @@
+/*
+ * json_scan.c - strict JSON validation and member spans without a tree.
+ * Grammar: RFC 8259 sections 2-8. Strings must be valid UTF-8 (RFC 3629):
+ * no overlong forms, no surrogates, nothing above U+10FFFF, and \u escapes
+ * must pair their surrogates.
+ */
+#include <string.h>
+
+#include "json_scan.h"
+
+static enum js_err skip_value(const char **pp, const char *end, int depth);
+
+static const char *
+skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Read 4 hex digits at p (p + 4 <= end checked by caller). -1 if not hex. */
+static long
+hex4(const char *p)
+{
+	long	v = 0;
+	int	i, h;
+
+	for (i = 0; i < 4; i++) {
+		if ((h = hexval(p[i])) < 0)
+			return -1;
+		v = v * 16 + h;
+	}
+	return v;
+}
+
+/*
+ * Length of the UTF-8 sequence at p whose first byte is >= 0x80, or 0 when
+ * it is not a valid, shortest-form scalar value.
+ */
+static size_t
+utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned char	c = p[0];
+	size_t		n, i;
+	unsigned char	lo = 0x80, hi = 0xBF;
+
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2;
+	else if (c >= 0xE0 && c <= 0xEF) {
+		n = 3;
+		if (c == 0xE0)
+			lo = 0xA0;	/* overlong */
+		else if (c == 0xED)
+			hi = 0x9F;	/* surrogates */
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		n = 4;
+		if (c == 0xF0)
+			lo = 0x90;	/* overlong */
+		else if (c == 0xF4)
+			hi = 0x8F;	/* above U+10FFFF */
+	} else
+		return 0;
+	if ((size_t)(end - p) < n)
+		return 0;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xBF)
+			return 0;
+	return n;
+}
+
+/* *pp is at the opening quote; on success it is just past the closing one. */
+static enum js_err
+skip_string(const char **pp, const char *end)
+{
+	const unsigned char	*p = (const unsigned char *)*pp + 1;
+	const unsigned char	*e = (const unsigned char *)end;
+	long			 u, u2;
+	size_t			 n;
+
+	for (;;) {
+		/* The common case: plain ASCII runs. */
+		while (p < e && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+			p++;
+		if (p >= e)
+			return JS_ESYNTAX;
+		if (*p == '"') {
+			*pp = (const char *)p + 1;
+			return JS_OK;
+		}
+		if (*p < 0x20)
+			return JS_ESYNTAX;	/* control characters must be escaped */
+		if (*p >= 0x80) {
+			if ((n = utf8_len(p, e)) == 0)
+				return JS_EUTF8;
+			p += n;
+			continue;
+		}
+		/* backslash */
+		if (++p >= e)
+			return JS_ESYNTAX;
+		switch (*p) {
+		case '"': case '\\': case '/': case 'b':
+		case 'f': case 'n': case 'r': case 't':
+			p++;
+			break;
+		case 'u':
+			if (e - p < 5 || (u = hex4((const char *)p + 1)) < 0)
+				return JS_ESYNTAX;
+			p += 5;
+			if (u >= 0xDC00 && u <= 0xDFFF)
+				return JS_EUTF8;	/* lone low surrogate */
+			if (u >= 0xD800 && u <= 0xDBFF) {
+				if (e - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+				    (u2 = hex4((const char *)p + 2)) < 0 ||
+				    u2 < 0xDC00 || u2 > 0xDFFF)
+					return JS_EUTF8;
+				p += 6;
+			}
+			break;
+		default:
+			return JS_ESYNTAX;
+		}
+	}
+}
+
+static enum js_err
+skip_number(const char **pp, const char *end)
+{
+	const char *p = *pp;
+
+	if (p < end && *p == '-')
+		p++;
+	if (p >= end)
+		return JS_ESYNTAX;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	else
+		return JS_ESYNTAX;
+	if (p < end && *p == '.') {
+		p++;
+		if (p >= end || *p < '0' || *p > '9')
+			return JS_ESYNTAX;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end || *p < '0' || *p > '9')
+			return JS_ESYNTAX;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	*pp = p;
+	return JS_OK;
+}
+
+static enum js_err
+skip_literal(const char **pp, const char *end, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(end - *pp) < n || memcmp(*pp, lit, n) != 0)
+		return JS_ESYNTAX;
+	*pp += n;
+	return JS_OK;
+}
+
+/* Object or array at *pp ('{' or '['), depth already counted. */
+static enum js_err
+skip_container(const char **pp, const char *end, int depth)
+{
+	const char	*p = *pp;
+	char		 close = (*p == '{') ? '}' : ']';
+	int		 first = 1;
+	enum js_err	 rc;
+
+	p = skip_ws(p + 1, end);
+	if (p < end && *p == close) {
+		*pp = p + 1;
+		return JS_OK;
+	}
+	for (;;) {
+		if (!first) {
+			p = skip_ws(p, end);
+			if (p >= end)
+				return JS_ESYNTAX;
+			if (*p == close) {
+				*pp = p + 1;
+				return JS_OK;
+			}
+			if (*p != ',')
+				return JS_ESYNTAX;
+			p = skip_ws(p + 1, end);
+		}
+		first = 0;
+		if (close == '}') {
+			if (p >= end || *p != '"')
+				return JS_ESYNTAX;
+			if ((rc = skip_string(&p, end)) != JS_OK)
+				return rc;
+			p = skip_ws(p, end);
+			if (p >= end || *p != ':')
+				return JS_ESYNTAX;
+			p++;
+		}
+		if ((rc = skip_value(&p, end, depth)) != JS_OK)
+			return rc;
+	}
+}
+
+/* Skip white space, one value; *pp ends just past the value. */
+static enum js_err
+skip_value(const char **pp, const char *end, int depth)
+{
+	const char *p = skip_ws(*pp, end);
+	enum js_err rc;
+
+	if (p >= end)
+		return JS_ESYNTAX;
+	switch (*p) {
+	case '{':
+	case '[':
+		if (depth >= JS_MAX_DEPTH)
+			return JS_EDEPTH;
+		rc = skip_container(&p, end, depth + 1);
+		break;
+	case '"':
+		rc = skip_string(&p, end);
+		break;
+	case 't':
+		rc = skip_literal(&p, end, "true");
+		break;
+	case 'f':
+		rc = skip_literal(&p, end, "false");
+		break;
+	case 'n':
+		rc = skip_literal(&p, end, "null");
+		break;
+	default:
+		rc = skip_number(&p, end);
+		break;
+	}
+	if (rc == JS_OK)
+		*pp = p;
+	return rc;
+}
+
+enum js_err
+js_validate(const char *s, size_t len)
+{
+	const char	*p = s, *end = s + len;
+	enum js_err	 rc;
+
+	if ((rc = skip_value(&p, end, 0)) != JS_OK)
+		return rc;
+	return skip_ws(p, end) == end ? JS_OK : JS_ESYNTAX;
+}
+
+static enum js_err
+iter_start(struct js_iter *it, struct js_span v, char open, char close)
+{
+	const char *end = v.p + v.len;
+	const char *p = skip_ws(v.p, end);
+
+	if (p >= end)
+		return JS_ESYNTAX;
+	if (*p != open)
+		return JS_ETYPE;
+	it->p = p + 1;
+	it->end = end;
+	it->count = 0;
+	it->close = close;
+	return JS_OK;
+}
+
+enum js_err
+js_iter_object(struct js_iter *it, struct js_span v)
+{
+	return iter_start(it, v, '{', '}');
+}
+
+enum js_err
+js_iter_array(struct js_iter *it, struct js_span v)
+{
+	return iter_start(it, v, '[', ']');
+}
+
+/* Step over the separator before the next item; JS_END at the close. */
+static enum js_err
+iter_sep(struct js_iter *it)
+{
+	const char *p = skip_ws(it->p, it->end);
+
+	if (p >= it->end)
+		return JS_ESYNTAX;
+	if (*p == it->close) {
+		it->p = p + 1;	/* what follows is the caller's business */
+		return JS_END;
+	}
+	if (it->count > 0) {
+		if (*p != ',')
+			return JS_ESYNTAX;
+		p = skip_ws(p + 1, it->end);
+	}
+	it->p = p;
+	return JS_OK;
+}
+
+enum js_err
+js_next_key(struct js_iter *it, struct js_span *key)
+{
+	const char	*p, *start;
+	enum js_err	 rc;
+
+	if ((rc = iter_sep(it)) != JS_OK)
+		return rc;
+	p = it->p;
+	if (p >= it->end || *p != '"')
+		return JS_ESYNTAX;
+	start = p;
+	if ((rc = skip_string(&p, it->end)) != JS_OK)
+		return rc;
+	key->p = start + 1;
+	key->len = (size_t)(p - start) - 2;
+	p = skip_ws(p, it->end);
+	if (p >= it->end || *p != ':')
+		return JS_ESYNTAX;
+	it->p = skip_ws(p + 1, it->end);
+	return JS_OK;
+}
+
+enum js_err
+js_skip(struct js_iter *it, struct js_span *val)
+{
+	const char	*p = it->p;
+	enum js_err	 rc;
+
+	if ((rc = skip_value(&p, it->end, 1)) != JS_OK)
+		return rc;
+	val->p = it->p;
+	val->len = (size_t)(p - it->p);
+	it->p = p;
+	it->count++;
+	return JS_OK;
+}
+
+enum js_err
+js_next_member(struct js_iter *it, struct js_span *key, struct js_span *val)
+{
+	enum js_err rc;
+
+	if ((rc = js_next_key(it, key)) != JS_OK)
+		return rc;
+	return js_skip(it, val);
+}
+
+struct js_span
+js_rest(const struct js_iter *it)
+{
+	struct js_span s;
+
+	s.p = it->p;
+	s.len = (size_t)(it->end - it->p);
+	return s;
+}
+
+void
+js_resume(struct js_iter *it, const struct js_iter *child)
+{
+	it->p = child->p;
+	it->count++;
+}
+
+int
+js_at_end(const struct js_iter *it)
+{
+	return skip_ws(it->p, it->end) == it->end;
+}
+
+enum js_err
+js_next_element(struct js_iter *it, struct js_span *val)
+{
+	enum js_err rc;
+
+	if ((rc = iter_sep(it)) != JS_OK)
+		return rc;
+	return js_skip(it, val);
+}
+
+int
+js_key_is(struct js_span key, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return key.len == n && memcmp(key.p, lit, n) == 0;
+}
+
+int
+js_is_string(struct js_span v)
+{
+	return v.len >= 2 && v.p[0] == '"';
+}
+
+int
+js_is_array(struct js_span v)
+{
+	return v.len >= 2 && v.p[0] == '[';
+}
+
+static enum buf_err
+put_utf8(struct buf *out, unsigned long u)
+{
+	unsigned char	b[4];
+	size_t		n;
+
+	if (u < 0x80) {
+		b[0] = (unsigned char)u;
+		n = 1;
+	} else if (u < 0x800) {
+		b[0] = (unsigned char)(0xC0 | (u >> 6));
+		b[1] = (unsigned char)(0x80 | (u & 0x3F));
+		n = 2;
+	} else if (u < 0x10000) {
+		b[0] = (unsigned char)(0xE0 | (u >> 12));
+		b[1] = (unsigned char)(0x80 | ((u >> 6) & 0x3F));
+		b[2] = (unsigned char)(0x80 | (u & 0x3F));
+		n = 3;
+	} else {
+		b[0] = (unsigned char)(0xF0 | (u >> 18));
+		b[1] = (unsigned char)(0x80 | ((u >> 12) & 0x3F));
+		b[2] = (unsigned char)(0x80 | ((u >> 6) & 0x3F));
+		b[3] = (unsigned char)(0x80 | (u & 0x3F));
+		n = 4;
+	}
+	return buf_add(out, b, n);
+}
+
+enum js_err
+js_string_decode(struct js_span v, struct buf *out)
+{
+	const char	*p, *end, *run;
+	enum js_err	 rc;
+	unsigned long	 u;
+	char		 c;
+
+	if (!js_is_string(v))
+		return JS_ETYPE;
+	p = v.p;
+	if ((rc = skip_string(&p, v.p + v.len)) != JS_OK)
+		return rc;
+	if (p != v.p + v.len)
+		return JS_ETYPE;
+	end = v.p + v.len - 1;	/* the closing quote */
+	p = v.p + 1;
+	buf_reset(out);
+	while (p < end) {
+		run = p;
+		while (p < end && *p != '\\')
+			p++;
+		if (buf_add(out, run, (size_t)(p - run)) != BUF_OK)
+			return JS_ENOMEM;
+		if (p >= end)
+			break;
+		c = p[1];
+		p += 2;
+		switch (c) {
+		case 'b': c = '\b'; break;
+		case 'f': c = '\f'; break;
+		case 'n': c = '\n'; break;
+		case 'r': c = '\r'; break;
+		case 't': c = '\t'; break;
+		case 'u':
+			/* skip_string proved the hex digits and surrogate pairs. */
+			u = (unsigned long)hex4(p);
+			p += 4;
+			if (u >= 0xD800 && u <= 0xDBFF) {
+				u = 0x10000 + ((u - 0xD800) << 10) +
+				    ((unsigned long)hex4(p + 2) - 0xDC00);
+				p += 6;
+			}
+			if (put_utf8(out, u) != BUF_OK)
+				return JS_ENOMEM;
+			continue;
+		default:
+			break;	/* " \ / stand for themselves */
+		}
+		if (buf_add(out, &c, 1) != BUF_OK)
+			return JS_ENOMEM;
+	}
+	return JS_OK;
+}
+
+const char *
+js_strerror(enum js_err e)
+{
+	static const char *const msgs[JS__MAX] = {
+		"ok",				/* JS_OK */
+		"end of container",		/* JS_END */
+		"not valid JSON",		/* JS_ESYNTAX */
+		"invalid UTF-8 in a string",	/* JS_EUTF8 */
+		"nested too deeply",		/* JS_EDEPTH */
+		"unexpected JSON type",		/* JS_ETYPE */
+		"out of memory",		/* JS_ENOMEM */
+	};
+
+	return (e >= 0 && e < JS__MAX) ? msgs[e] : "unknown error";
+}

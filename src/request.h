@@ -1,0 +1,49 @@
+/*
+ * request.h - what a caller sent, parsed and validated before anything
+ * else happens. Nothing here talks to the network.
+ */
+#ifndef ZA_REQUEST_H
+#define ZA_REQUEST_H
+
+#include <stddef.h>
+
+#define REQ_MAX_BODY		(64 * 1024)	/* larger bodies get 413 */
+#define REQ_MEETING_ID_MAX	32		/* normalised id, NUL included */
+
+enum req_err {
+	REQ_OK = 0,
+	REQ_EJSON,		/* not JSON, invalid UTF-8, too deep */
+	REQ_ENOTOBJECT,		/* JSON, but not an object */
+	REQ_EMISSING,		/* no zoomCallId member */
+	REQ_ETYPE,		/* zoomCallId neither string nor integer */
+	REQ_EINVALID,		/* not a meeting id nor a meeting UUID */
+	REQ_ENOMEM,
+	REQ__MAX
+};
+
+/* A meeting identifier that is safe to put in a URL once encoded. */
+struct meeting_id {
+	char	 text[REQ_MEETING_ID_MAX];	/* digits, or the UUID as given */
+	int	 is_uuid;
+};
+
+/*
+ * Meeting id rules (../shared/zoom-api.md section 3): a numeric id is 9 to
+ * 12 digits once the spaces and dashes people type are removed; a UUID is
+ * 22 to 24 characters of the base64 alphabet. Anything else is refused.
+ */
+enum req_err	 req_meeting_id(const char *s, size_t len, struct meeting_id *out);
+
+/* Parse the body {"zoomCallId": "..." | 123456789} and validate the id. */
+enum req_err	 req_parse_body(const char *body, size_t len,
+		     struct meeting_id *out);
+
+/* Content-Type is application/json, parameters such as charset allowed. */
+int		 req_is_json_type(const char *content_type);
+
+/* The request path ends in /healthz (query string ignored). */
+int		 req_is_healthz(const char *path);
+
+const char	*req_strerror(enum req_err e);
+
+#endif

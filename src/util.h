@@ -1,0 +1,25 @@
+/* util.h - small helpers shared by every module. */
+#ifndef ZA_UTIL_H
+#define ZA_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* Zero memory in a way the compiler may not remove (secrets). */
+void	 secure_zero(void *p, size_t len);
+
+/* Monotonic clock in milliseconds. */
+int64_t	 now_ms(void);
+
+/*
+ * Parse a decimal integer that must fill the whole string and lie in
+ * [min, max]. Returns 0 and sets *out, or -1. Never atoi.
+ */
+int	 parse_int(const char *s, long long min, long long max, long long *out);
+
+/* ASCII case-insensitive prefix test over n bytes. */
+int	 ascii_ncaseeq(const char *a, const char *b, size_t n);
+
+#endif

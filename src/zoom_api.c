@@ -1,0 +1,319 @@
+/* zoom_api.c - past meeting participants, paged and merged; see zoom_api.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "json_scan.h"
+#include "util.h"
+#include "zoom_api.h"
+
+#define SCOPE_NEEDED	"meeting:read:list_past_participants:admin"
+
+int
+zapi_encode_id(const struct meeting_id *id, char *out, size_t outlen)
+{
+	char	*once, *twice = NULL;
+	int	 rc = -1;
+
+	if (!id->is_uuid) {
+		if (strlen(id->text) >= outlen)
+			return -1;
+		memcpy(out, id->text, strlen(id->text) + 1);
+		return 0;
+	}
+	/* curl_easy_escape encodes all but A-Za-z0-9-._~, so / + = all go. */
+	if ((once = curl_easy_escape(NULL, id->text, 0)) == NULL)
+		return -1;
+	if (id->text[0] == '/' || strstr(id->text, "//") != NULL) {
+		if ((twice = curl_easy_escape(NULL, once, 0)) == NULL)
+			goto out;
+	}
+	if (strlen(twice ? twice : once) < outlen) {
+		memcpy(out, twice ? twice : once, strlen(twice ? twice : once) + 1);
+		rc = 0;
+	}
+out:
+	curl_free(once);
+	curl_free(twice);
+	return rc;
+}
+
+void
+zapi_merge_init(struct zapi_merge *m, struct buf *out)
+{
+	m->out = out;
+	m->count = 0;
+	buf_init(&m->next_token, 4096);
+	buf_reset(out);
+}
+
+void
+zapi_merge_free(struct zapi_merge *m)
+{
+	buf_free(&m->next_token);
+}
+
+enum zoom_err
+zapi_merge_page(struct zapi_merge *m, const char *page, size_t len)
+{
+	struct js_iter	 it, arr;
+	struct js_span	 key, val, el, doc = { page, len };
+	const char	*first = NULL, *last = NULL;
+	long		 n = 0;
+	enum js_err	 rc;
+
+	buf_reset(&m->next_token);
+	if (js_iter_object(&it, doc) != JS_OK)
+		return ZOOM_EBADRESP;
+	while ((rc = js_next_key(&it, &key)) == JS_OK) {
+		if (js_key_is(key, "participants")) {
+			if (js_iter_array(&arr, js_rest(&it)) != JS_OK)
+				return ZOOM_EBADRESP;
+			while ((rc = js_next_element(&arr, &el)) == JS_OK) {
+				if (first == NULL)
+					first = el.p;
+				last = el.p + el.len;
+				n++;
+			}
+			if (rc != JS_END)
+				return ZOOM_EBADRESP;
+			js_resume(&it, &arr);
+			continue;
+		}
+		if (js_skip(&it, &val) != JS_OK)
+			return ZOOM_EBADRESP;
+		if (js_key_is(key, "next_page_token")) {
+			if (val.len == 4 && memcmp(val.p, "null", 4) == 0)
+				continue;
+			if (js_string_decode(val, &m->next_token) != JS_OK)
+				return ZOOM_EBADRESP;
+		}
+	}
+	if (rc != JS_END || !js_at_end(&it))
+		return ZOOM_EBADRESP;
+	/* Only now, with the whole page proven valid, copy its elements. */
+	if (n > 0) {
+		if (m->count > 0 && buf_add(m->out, ",", 1) != BUF_OK)
+			return ZOOM_EBADRESP;
+		if (buf_add(m->out, first, (size_t)(last - first)) != BUF_OK)
+			return ZOOM_EBADRESP;
+		m->count += n;
+	}
+	return ZOOM_OK;
+}
+
+enum zoom_err
+zapi_merge_finish(struct zapi_merge *m, struct buf *final)
+{
+	buf_reset(final);
+	if (buf_printf(final, "{\"page_count\":1,\"page_size\":%ld,"
+	    "\"total_records\":%ld,\"next_page_token\":\"\",\"participants\":[",
+	    m->count, m->count) != BUF_OK ||
+	    buf_add(final, m->out->data ? m->out->data : "", m->out->len) != BUF_OK ||
+	    buf_add(final, "]}", 2) != BUF_OK)
+		return ZOOM_EBADRESP;
+	return ZOOM_OK;
+}
+
+/* Keep only characters that can appear in scope names, for our message. */
+static void
+scope_detail(const char *msg, struct zoom_info *info)
+{
+	const char	*p, *e;
+	char		 scopes[160];
+	size_t		 j = 0;
+
+	scopes[0] = '\0';
+	if (msg != NULL && (p = strstr(msg, "scopes:[")) != NULL &&
+	    (e = strchr(p, ']')) != NULL) {
+		for (p += 8; p < e && j + 1 < sizeof(scopes); p++)
+			if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || *p == ':' || *p == '_' ||
+			    *p == ',' || *p == '.' || *p == ' ')
+				scopes[j++] = *p;
+		scopes[j] = '\0';
+	}
+	snprintf(info->detail, sizeof(info->detail),
+	    "The Zoom app lacks the scope %s: add it to the Server-to-Server "
+	    "OAuth app.", scopes[0] ? scopes : SCOPE_NEEDED);
+}
+
+enum zoom_err
+zapi_map_error(const struct http_answer *a, struct zoom_info *info)
+{
+	cJSON		*root = NULL;
+	const cJSON	*c, *msg;
+	long		 code = -1;
+	int		 is_date;
+	enum zoom_err	 rc;
+
+	if (a->body.len > 0 &&
+	    (root = cJSON_ParseWithLength(a->body.data, a->body.len)) != NULL &&
+	    cJSON_IsNumber(c = cJSON_GetObjectItemCaseSensitive(root, "code")))
+		code = (long)c->valuedouble;
+	msg = root ? cJSON_GetObjectItemCaseSensitive(root, "message") : NULL;
+	snprintf(info->why, sizeof(info->why), "participants HTTP %ld code %ld",
+	    a->status, code);
+
+	if (a->status == 404 || code == 3001)
+		rc = ZOOM_ENOTFOUND;
+	else if (a->status == 400 && code == 4711) {
+		scope_detail(cJSON_IsString(msg) ? msg->valuestring : NULL, info);
+		rc = ZOOM_ESCOPE;
+	} else if ((a->status == 400 && code == 200) || a->status == 403)
+		rc = ZOOM_EPERMISSION;
+	else if (a->status == 429) {
+		info->retry_after = zhttp_retry_after(a->retry_after, time(NULL),
+		    &is_date);
+		if (info->retry_after < 1)
+			info->retry_after = 1;
+		rc = ZOOM_ERATE;
+	} else if (a->status >= 500 && a->status <= 599)
+		rc = ZOOM_EUNAVAILABLE;
+	else
+		rc = ZOOM_EBADRESP;	/* 300 and anything unexpected */
+	cJSON_Delete(root);
+	return rc;
+}
+
+static enum zoom_err
+map_transport(enum zhttp_err he, const struct zoom_http *h,
+    struct zoom_info *info)
+{
+	switch (he) {
+	case ZHTTP_ETIMEOUT:
+		snprintf(info->why, sizeof(info->why), "participants: timeout");
+		return ZOOM_ETIMEOUT;
+	case ZHTTP_ETOOBIG:
+		snprintf(info->why, sizeof(info->why), "participants page too large");
+		return ZOOM_EBADRESP;
+	case ZHTTP_ENOMEM:
+		return ZOOM_ENOMEM;
+	default:
+		snprintf(info->why, sizeof(info->why), "participants: %.100s",
+		    h->errbuf[0] ? h->errbuf : "no answer");
+		return ZOOM_EUNAVAILABLE;
+	}
+}
+
+enum zoom_err
+zapi_participants(const char *api_base, const struct meeting_id *id,
+    struct zoom_tokens *tokens, struct zoom_http *h, int64_t deadline,
+    struct buf *out, struct zoom_info *info)
+{
+	char			 enc[128], token[TOKEN_MAX];
+	char			*pagetok = NULL;
+	struct buf		 url, auth, elems;
+	struct http_answer	 a;
+	struct zapi_merge	 m;
+	struct curl_slist	 hdr_auth, hdr_accept;
+	enum zhttp_err		 he;
+	enum zoom_err		 rc;
+	int			 pages = 0, refreshed = 0, calls;
+	size_t			 base_len;
+
+	buf_init(&url, 8192);
+	buf_init(&auth, TOKEN_MAX + 64);
+	buf_init(&elems, ZAPI_MAX_MERGED_BYTES);
+	zhttp_answer_init(&a, ZAPI_MAX_PAGE_BYTES);
+	zapi_merge_init(&m, &elems);
+	token[0] = '\0';
+
+	if (zapi_encode_id(id, enc, sizeof(enc)) < 0 ||
+	    buf_printf(&url, "%s/past_meetings/%s/participants?page_size=%d",
+	    api_base, enc, ZAPI_PAGE_SIZE) != BUF_OK) {
+		rc = ZOOM_ENOMEM;
+		goto out;
+	}
+	base_len = url.len;
+	if ((rc = ztok_get(tokens, h, deadline, NULL, token, info)) != ZOOM_OK)
+		goto out;
+
+	for (;;) {
+		buf_reset(&auth);
+		if (buf_printf(&auth, "Authorization: Bearer %s", token) != BUF_OK) {
+			rc = ZOOM_ENOMEM;
+			goto out;
+		}
+		/* Two header lines on the stack: no allocation per page. */
+		hdr_auth.data = auth.data;
+		hdr_auth.next = &hdr_accept;
+		hdr_accept.data = (char *)"Accept: application/json";
+		hdr_accept.next = NULL;
+
+		calls = 0;
+		he = zhttp_request(h, url.data, &hdr_auth, NULL, deadline, &a,
+		    &calls);
+		info->calls += calls;
+		if (a.trackingid[0] != '\0')
+			memcpy(info->trackingid, a.trackingid,
+			    sizeof(info->trackingid));
+		if (he != ZHTTP_OK) {
+			rc = map_transport(he, h, info);
+			goto out;
+		}
+		if (a.status == 401) {
+			/* Code 124: the token was revoked or replaced. Once. */
+			if (refreshed) {
+				snprintf(info->why, sizeof(info->why),
+				    "participants HTTP 401 with a fresh token");
+				rc = ZOOM_ETOKEN_REJECTED;
+				goto out;
+			}
+			refreshed = 1;
+			if ((rc = ztok_get(tokens, h, deadline, token, token,
+			    info)) != ZOOM_OK)
+				goto out;
+			continue;
+		}
+		if (a.status != 200) {
+			rc = zapi_map_error(&a, info);
+			goto out;
+		}
+		if (zapi_merge_page(&m, a.body.data ? a.body.data : "",
+		    a.body.len) != ZOOM_OK) {
+			snprintf(info->why, sizeof(info->why),
+			    "participants page %d is not the expected JSON",
+			    pages + 1);
+			rc = ZOOM_EBADRESP;
+			goto out;
+		}
+		pages++;
+		if (m.next_token.len == 0)
+			break;
+		if (pages >= ZAPI_MAX_PAGES) {
+			snprintf(info->why, sizeof(info->why),
+			    "more than %d pages", ZAPI_MAX_PAGES);
+			rc = ZOOM_EBADRESP;
+			goto out;
+		}
+		/* Same page_size on every page; the token is opaque: escape it. */
+		if ((pagetok = curl_easy_escape(NULL, m.next_token.data,
+		    (int)m.next_token.len)) == NULL) {
+			rc = ZOOM_ENOMEM;
+			goto out;
+		}
+		url.len = base_len;
+		if (buf_printf(&url, "&next_page_token=%s", pagetok) != BUF_OK) {
+			snprintf(info->why, sizeof(info->why),
+			    "next_page_token too long");
+			rc = ZOOM_EBADRESP;
+			goto out;
+		}
+		curl_free(pagetok);
+		pagetok = NULL;
+	}
+	rc = zapi_merge_finish(&m, out);
+out:
+	curl_free(pagetok);
+	secure_zero(token, sizeof(token));
+	buf_wipe(&auth);
+	buf_free(&url);
+	buf_free(&elems);
+	zapi_merge_free(&m);
+	zhttp_answer_free(&a);
+	return rc;
+}

@@ -1,0 +1,63 @@
+/*
+ * zoom_api.h - the past meeting participants, all pages merged.
+ * GET {api}/past_meetings/{id}/participants (../shared/zoom-api.md 2).
+ */
+#ifndef ZA_ZOOM_API_H
+#define ZA_ZOOM_API_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "request.h"
+#include "zoom.h"
+#include "zoom_http.h"
+#include "zoom_token.h"
+
+#define ZAPI_PAGE_SIZE		300			/* Zoom's maximum */
+#define ZAPI_MAX_PAGES		100			/* 30,000 rows */
+#define ZAPI_MAX_PAGE_BYTES	(8 * 1024 * 1024)	/* one page's body */
+#define ZAPI_MAX_MERGED_BYTES		(48 * 1024 * 1024)	/* all pages together */
+
+/* The merge state: the participants' raw JSON, comma-joined. */
+struct zapi_merge {
+	struct buf	*out;		/* borrowed; receives the elements */
+	long		 count;		/* participants so far */
+	struct buf	 next_token;	/* decoded next_page_token; owned */
+};
+
+/*
+ * Fetch every page and write the merged answer, Zoom's own shape with
+ * page_count 1 and an empty next_page_token, into out (reset first).
+ * On error out is undefined and info says why.
+ */
+enum zoom_err	 zapi_participants(const char *api_base,
+		     const struct meeting_id *id, struct zoom_tokens *tokens,
+		     struct zoom_http *h, int64_t deadline, struct buf *out,
+		     struct zoom_info *info);
+
+/*
+ * The path segment for id: digits as they are; a UUID percent-encoded,
+ * twice when it begins with '/' or holds "//" (Zoom's rule, section 3).
+ * Returns 0, or -1 when out (outlen bytes) is too small.
+ */
+int		 zapi_encode_id(const struct meeting_id *id, char *out,
+		     size_t outlen);
+
+/*
+ * Validate one page and append its participants to m. ZOOM_OK, or
+ * ZOOM_EBADRESP (not JSON, not an object, participants not an array,
+ * next_page_token not a string) or ZOOM_ENOMEM / ZOOM_EBADRESP for size.
+ * Exposed for tests and fuzzing.
+ */
+void		 zapi_merge_init(struct zapi_merge *m, struct buf *out);
+void		 zapi_merge_free(struct zapi_merge *m);
+enum zoom_err	 zapi_merge_page(struct zapi_merge *m, const char *page,
+		     size_t len);
+/* Wrap the merged elements into the final document in out. */
+enum zoom_err	 zapi_merge_finish(struct zapi_merge *m, struct buf *final);
+
+/* Map a non-200 participants answer to our error. */
+enum zoom_err	 zapi_map_error(const struct http_answer *a,
+		     struct zoom_info *info);
+
+#endif

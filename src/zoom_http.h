@@ -1,0 +1,72 @@
+/*
+ * zoom_http.h - one HTTP exchange with Zoom, retried inside a time budget.
+ *
+ * Each worker owns one struct zoom_http (one libcurl handle), so kept-alive
+ * connections are reused across requests. Connection failures, 5xx and
+ * per-second 429 answers are retried with exponential backoff and jitter
+ * while the deadline allows; everything else is handed back as it came.
+ */
+#ifndef ZA_ZOOM_HTTP_H
+#define ZA_ZOOM_HTTP_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "buf.h"
+
+#define ZHTTP_MAX_ATTEMPTS	4	/* one try and three retries */
+#define ZHTTP_CONNECT_MS	5000	/* connect timeout, also capped by budget */
+#define ZHTTP_BACKOFF_MS	200	/* first retry waits 100-200 ms */
+#define ZHTTP_TRACKING_MAX	96
+
+enum zhttp_err {
+	ZHTTP_OK = 0,		/* an HTTP answer arrived (any status) */
+	ZHTTP_ETIMEOUT,		/* the deadline passed */
+	ZHTTP_ECONNECT,		/* no answer: refused, reset, cut short */
+	ZHTTP_ETOOBIG,		/* the body passed its cap */
+	ZHTTP_ENOMEM,
+	ZHTTP__MAX
+};
+
+struct zoom_http {
+	CURL		*curl;
+	char		 errbuf[CURL_ERROR_SIZE];
+	unsigned int	 seed;		/* jitter, per worker */
+};
+
+struct http_answer {
+	long		 status;
+	struct buf	 body;			/* capped; owned */
+	char		 trackingid[ZHTTP_TRACKING_MAX]; /* x-zm-trackingid */
+	char		 retry_after[64];	/* raw Retry-After, or "" */
+	int		 daily_limit;		/* X-RateLimit-Type: Daily-limit */
+	int		 too_big;		/* write callback hit the cap */
+};
+
+/* allow_http: also allow http:// (loopback test stand-ins). 0 or -1. */
+int		 zhttp_init(struct zoom_http *h, int allow_http);
+void		 zhttp_free(struct zoom_http *h);
+
+void		 zhttp_answer_init(struct http_answer *a, size_t max_body);
+void		 zhttp_answer_free(struct http_answer *a);
+
+/*
+ * GET url (post_body NULL) or POST post_body as a form, with the extra
+ * header lines in headers (may be NULL), until an answer that is not worth
+ * retrying or the deadline (now_ms() clock). *calls counts every attempt.
+ * The answer's fields describe the last attempt.
+ */
+enum zhttp_err	 zhttp_request(struct zoom_http *h, const char *url,
+		     struct curl_slist *headers, const char *post_body,
+		     int64_t deadline, struct http_answer *a, int *calls);
+
+/*
+ * Retry-After as seconds from now: delay-seconds, an HTTP date, or the
+ * ISO 8601 UTC time Zoom sends for daily limits. -1 when unparsable;
+ * *is_date tells which form it was. A past date gives 0.
+ */
+long		 zhttp_retry_after(const char *v, time_t now, int *is_date);
+
+#endif

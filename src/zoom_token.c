@@ -1,0 +1,382 @@
+/* zoom_token.c - S2S OAuth token: fetch, cache in memory and in a file. */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "log.h"
+#include "util.h"
+#include "zoom_token.h"
+
+#define CACHE_MAGIC	"za-token-1"
+#define LOCK_POLL_MS	10
+
+static char *
+base64(const unsigned char *in, size_t len)
+{
+	static const char	 tbl[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char			*out, *o;
+	size_t			 i;
+	unsigned long		 v;
+
+	if ((out = malloc((len + 2) / 3 * 4 + 1)) == NULL)
+		return NULL;
+	for (i = 0, o = out; i < len; i += 3) {
+		v = (unsigned long)in[i] << 16;
+		if (i + 1 < len)
+			v |= (unsigned long)in[i + 1] << 8;
+		if (i + 2 < len)
+			v |= in[i + 2];
+		*o++ = tbl[(v >> 18) & 63];
+		*o++ = tbl[(v >> 12) & 63];
+		*o++ = i + 1 < len ? tbl[(v >> 6) & 63] : '=';
+		*o++ = i + 2 < len ? tbl[v & 63] : '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+/* FNV-1a: the cache file names whose token it holds, not a secret. */
+static unsigned long
+fnv1a(const char *a, const char *b)
+{
+	uint64_t	h = 1469598103934665603ULL;
+	const char	*s;
+
+	for (s = a; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	h = (h ^ ':') * 1099511628211ULL;
+	for (s = b; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (unsigned long)(h & 0xffffffffUL);
+}
+
+int
+ztok_init(struct zoom_tokens *t, const struct config *c)
+{
+	const char	*id = cfg_get(c, CFG_ZOOM_CLIENT_ID);
+	const char	*secret = cfg_get(c, CFG_ZOOM_CLIENT_SECRET);
+	const char	*account = cfg_get(c, CFG_ZOOM_ACCOUNT_ID);
+	struct buf	 b;
+	char		*b64 = NULL, *acct = NULL;
+	int		 rc = -1;
+
+	memset(t, 0, sizeof(*t));
+	pthread_mutex_init(&t->lock, NULL);
+	t->cache_path = cfg_get(c, CFG_ZOOM_TOKEN_CACHE);
+	t->url = cfg_get(c, CFG_ZOOM_TOKEN_URL);
+	t->fingerprint = fnv1a(account, id);
+
+	buf_init(&b, 3 * CFG_MAX_VALUE_LEN);
+	if (buf_printf(&b, "%s:%s", id, secret) != BUF_OK ||
+	    (b64 = base64((unsigned char *)b.data, b.len)) == NULL)
+		goto out;
+	buf_reset(&b);
+	if (buf_printf(&b, "Authorization: Basic %s", b64) != BUF_OK ||
+	    (t->basic = strdup(b.data)) == NULL)
+		goto out;
+	if ((acct = curl_easy_escape(NULL, account, 0)) == NULL ||
+	    asprintf(&t->form, "grant_type=account_credentials&account_id=%s",
+	    acct) < 0) {
+		t->form = NULL;
+		goto out;
+	}
+	rc = 0;
+out:
+	if (b64 != NULL) {
+		secure_zero(b64, strlen(b64));
+		free(b64);
+	}
+	if (acct != NULL) {
+		secure_zero(acct, strlen(acct));
+		curl_free(acct);
+	}
+	buf_wipe(&b);
+	return rc;
+}
+
+static void
+wipe_free(char **p)
+{
+	if (*p != NULL) {
+		secure_zero(*p, strlen(*p));
+		free(*p);
+		*p = NULL;
+	}
+}
+
+void
+ztok_free(struct zoom_tokens *t)
+{
+	wipe_free(&t->basic);
+	wipe_free(&t->form);
+	secure_zero(t->token, sizeof(t->token));
+	pthread_mutex_destroy(&t->lock);
+}
+
+static int
+token_text_ok(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len == 0 || len >= TOKEN_MAX)
+		return 0;
+	for (i = 0; i < len; i++)	/* it goes into a header line */
+		if (s[i] <= ' ' || s[i] > '~')
+			return 0;
+	return 1;
+}
+
+enum zoom_err
+ztok_parse(const char *body, size_t len, char *token, long *expires_in)
+{
+	cJSON		*root;
+	const cJSON	*tok, *exp;
+	enum zoom_err	 rc = ZOOM_EBADRESP;
+
+	if ((root = cJSON_ParseWithLength(body, len)) == NULL)
+		return ZOOM_EBADRESP;
+	tok = cJSON_GetObjectItemCaseSensitive(root, "access_token");
+	exp = cJSON_GetObjectItemCaseSensitive(root, "expires_in");
+	if (!cJSON_IsString(tok) || tok->valuestring == NULL ||
+	    !token_text_ok(tok->valuestring, strlen(tok->valuestring)))
+		goto out;
+	if (!cJSON_IsNumber(exp) || !(exp->valuedouble >= 1) ||
+	    exp->valuedouble > 366.0 * 86400)
+		goto out;
+	memcpy(token, tok->valuestring, strlen(tok->valuestring) + 1);
+	*expires_in = (long)exp->valuedouble;
+	rc = ZOOM_OK;
+out:
+	if (rc != ZOOM_OK && cJSON_IsString(tok) && tok->valuestring != NULL)
+		secure_zero(tok->valuestring, strlen(tok->valuestring));
+	cJSON_Delete(root);
+	return rc;
+}
+
+/*
+ * Read the cache file into t when it holds a token for our credentials
+ * that is still usable and is not `rejected`. 0 when t now holds one.
+ */
+static int
+file_read(struct zoom_tokens *t, const char *rejected)
+{
+	char		 data[TOKEN_MAX + 128], magic[16], *tok;
+	long long	 until;
+	unsigned long	 fp;
+	struct stat	 st;
+	ssize_t		 n;
+	int		 fd, used, rc = -1;
+
+	if ((fd = open(t->cache_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -1;
+	/* Only trust a private file of our own. */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 077) != 0)
+		goto out;
+	if ((n = read(fd, data, sizeof(data) - 1)) <= 0)
+		goto out;
+	data[n] = '\0';
+	if (sscanf(data, "%15s %lld %lx %n", magic, &until, &fp, &used) != 3 ||
+	    strcmp(magic, CACHE_MAGIC) != 0 || fp != t->fingerprint)
+		goto out;
+	tok = data + used;
+	tok[strcspn(tok, "\n")] = '\0';
+	if (!token_text_ok(tok, strlen(tok)) || until <= (long long)time(NULL) ||
+	    (rejected != NULL && strcmp(tok, rejected) == 0))
+		goto out;
+	memcpy(t->token, tok, strlen(tok) + 1);
+	t->use_until = (time_t)until;
+	rc = 0;
+out:
+	secure_zero(data, sizeof(data));
+	close(fd);
+	return rc;
+}
+
+/* Replace the cache file atomically: a private temp file, then rename. */
+static void
+file_write(const struct zoom_tokens *t)
+{
+	char	 tmp[4200], line[TOKEN_MAX + 128];
+	int	 fd, len;
+
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", t->cache_path, (long)getpid());
+	len = snprintf(line, sizeof(line), "%s %lld %lx %s\n", CACHE_MAGIC,
+	    (long long)t->use_until, t->fingerprint, t->token);
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_warn("token cache: open(%s)", tmp);
+		goto out;
+	}
+	if (write(fd, line, (size_t)len) != len || close(fd) != 0) {
+		log_warn("token cache: write(%s)", tmp);
+		(void)unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, t->cache_path) < 0) {
+		log_warn("token cache: rename(%s)", tmp);
+		(void)unlink(tmp);
+	}
+out:
+	secure_zero(line, sizeof(line));
+}
+
+/* Take the cross-process lock, polling until the deadline. fd or -1. */
+static int
+file_lock(const struct zoom_tokens *t, int64_t deadline)
+{
+	char		 path[4200];
+	struct timespec	 ts = { 0, LOCK_POLL_MS * 1000000L };
+	int		 fd;
+
+	snprintf(path, sizeof(path), "%s.lock", t->cache_path);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_warn("token cache: open(%s)", path);
+		return -1;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			log_warn("token cache: flock(%s)", path);
+			close(fd);
+			return -1;
+		}
+		if (now_ms() + LOCK_POLL_MS >= deadline) {
+			close(fd);
+			return -1;
+		}
+		nanosleep(&ts, NULL);
+	}
+	return fd;
+}
+
+/* Ask the token endpoint. On success t->token and t->use_until are set. */
+static enum zoom_err
+fetch(struct zoom_tokens *t, struct zoom_http *h, int64_t deadline,
+    struct zoom_info *info)
+{
+	struct http_answer	 a;
+	struct curl_slist	*hdrs = NULL, *tmp;
+	enum zhttp_err		 he;
+	enum zoom_err		 rc;
+	long			 expires_in;
+	int			 calls = 0, is_date;
+
+	zhttp_answer_init(&a, TOKEN_MAX_ANSWER);
+	if ((tmp = curl_slist_append(hdrs, t->basic)) == NULL ||
+	    (hdrs = tmp, tmp = curl_slist_append(hdrs,
+	    "Content-Type: application/x-www-form-urlencoded")) == NULL ||
+	    (hdrs = tmp, tmp = curl_slist_append(hdrs,
+	    "Accept: application/json")) == NULL) {
+		rc = ZOOM_ENOMEM;
+		goto out;
+	}
+	hdrs = tmp;
+	he = zhttp_request(h, t->url, hdrs, t->form, deadline, &a, &calls);
+	info->calls += calls;
+	info->token_calls += calls;
+	if (a.trackingid[0] != '\0')
+		memcpy(info->trackingid, a.trackingid, sizeof(info->trackingid));
+	switch (he) {
+	case ZHTTP_OK:
+		break;
+	case ZHTTP_ETIMEOUT:
+		rc = ZOOM_ETIMEOUT;
+		goto out;
+	case ZHTTP_ENOMEM:
+		rc = ZOOM_ENOMEM;
+		goto out;
+	case ZHTTP_ETOOBIG:
+		snprintf(info->why, sizeof(info->why), "token answer too large");
+		rc = ZOOM_EBADRESP;
+		goto out;
+	default:
+		snprintf(info->why, sizeof(info->why), "token endpoint: %.100s",
+		    h->errbuf[0] ? h->errbuf : "no answer");
+		rc = ZOOM_EUNAVAILABLE;
+		goto out;
+	}
+	snprintf(info->why, sizeof(info->why), "token endpoint HTTP %ld",
+	    a.status);
+	if (a.status == 200) {
+		rc = ztok_parse(a.body.data ? a.body.data : "", a.body.len,
+		    t->token, &expires_in);
+		if (rc != ZOOM_OK) {
+			snprintf(info->why, sizeof(info->why),
+			    "token answer without a usable access_token/expires_in");
+			goto out;
+		}
+		t->use_until = expires_in > TOKEN_MARGIN_S ?
+		    time(NULL) + expires_in - TOKEN_MARGIN_S : 0;
+		info->why[0] = '\0';
+	} else if (a.status == 400 || a.status == 401 || a.status == 403)
+		rc = ZOOM_EAUTH;	/* invalid_client, unsupported_grant_type */
+	else if (a.status == 429) {
+		info->retry_after = zhttp_retry_after(a.retry_after, time(NULL),
+		    &is_date);
+		if (info->retry_after < 1)
+			info->retry_after = 1;
+		rc = ZOOM_ERATE;
+	} else if (a.status >= 500)
+		rc = ZOOM_EUNAVAILABLE;
+	else
+		rc = ZOOM_EBADRESP;
+out:
+	curl_slist_free_all(hdrs);
+	buf_wipe(&a.body);
+	return rc;
+}
+
+enum zoom_err
+ztok_get(struct zoom_tokens *t, struct zoom_http *h, int64_t deadline,
+    const char *rejected, char *out, struct zoom_info *info)
+{
+	enum zoom_err	 rc = ZOOM_OK;
+	time_t		 now = time(NULL);
+	int		 lockfd = -1;
+
+	pthread_mutex_lock(&t->lock);
+	/* Another thread may already have replaced the rejected token. */
+	if (t->token[0] != '\0' && now < t->use_until &&
+	    (rejected == NULL || strcmp(t->token, rejected) != 0))
+		goto done;
+	t->token[0] = '\0';
+	if (t->cache_path != NULL) {
+		if (file_read(t, rejected) == 0)
+			goto done;
+		/* One process refreshes; the others wait, then read its token. */
+		if ((lockfd = file_lock(t, deadline)) < 0) {
+			rc = ZOOM_ETIMEOUT;
+			snprintf(info->why, sizeof(info->why),
+			    "token cache lock not obtained in time");
+			goto out;
+		}
+		if (file_read(t, rejected) == 0)
+			goto done;
+	}
+	if ((rc = fetch(t, h, deadline, info)) != ZOOM_OK) {
+		t->token[0] = '\0';
+		goto out;
+	}
+	if (t->cache_path != NULL && t->use_until > now)
+		file_write(t);
+done:
+	memcpy(out, t->token, strlen(t->token) + 1);
+	if (t->use_until <= now)
+		t->token[0] = '\0';	/* short-lived: this request only */
+out:
+	if (lockfd >= 0)
+		close(lockfd);		/* releases the flock */
+	pthread_mutex_unlock(&t->lock);
+	return rc;
+}

@@ -1,0 +1,59 @@
+/*
+ * zoom_token.h - the Server-to-Server OAuth access token, fetched once
+ * and shared: by every thread of a process (a mutex, so one thread
+ * refreshes while the others wait for its result) and, with
+ * ZOOM_TOKEN_CACHE, by every process and CGI run (a 0600 file written
+ * atomically; an flock on "<file>.lock" lets one process refresh at a time).
+ *
+ * A token is used until TOKEN_MARGIN_S before Zoom says it expires
+ * (../shared/zoom-api.md section 1.3); one that lives less than that is
+ * used once and never cached.
+ */
+#ifndef ZA_ZOOM_TOKEN_H
+#define ZA_ZOOM_TOKEN_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+#include "zoom.h"
+#include "zoom_http.h"
+
+#define TOKEN_MAX	4096	/* longest access token we accept */
+#define TOKEN_MARGIN_S	300	/* stop using a token 5 minutes early */
+#define TOKEN_MAX_ANSWER (64 * 1024)
+
+struct zoom_tokens {
+	pthread_mutex_t	 lock;
+	char		 token[TOKEN_MAX];	/* "" when none */
+	time_t		 use_until;		/* epoch seconds */
+	const char	*cache_path;		/* borrowed from config, or NULL */
+	char		*basic;			/* "Authorization: Basic ..." */
+	char		*form;			/* grant_type=...&account_id=... */
+	const char	*url;			/* borrowed from config */
+	unsigned long	 fingerprint;		/* of account and client id */
+};
+
+/* Build the request parts from c (which must outlive t). 0 or -1. */
+int		 ztok_init(struct zoom_tokens *t, const struct config *c);
+/* Wipe and free. */
+void		 ztok_free(struct zoom_tokens *t);
+
+/*
+ * Copy a usable token into out (TOKEN_MAX bytes). rejected, when not NULL,
+ * is a token Zoom just refused: it is dropped from the caches and a
+ * different one returned.
+ */
+enum zoom_err	 ztok_get(struct zoom_tokens *t, struct zoom_http *h,
+		     int64_t deadline, const char *rejected, char *out,
+		     struct zoom_info *info);
+
+/*
+ * Parse a token endpoint answer body. ZOOM_OK and the token and its
+ * lifetime, or ZOOM_EBADRESP. Exposed for tests and fuzzing.
+ */
+enum zoom_err	 ztok_parse(const char *body, size_t len, char *token,
+		     long *expires_in);
+
+#endif
