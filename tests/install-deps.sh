@@ -1,0 +1,24 @@
+#!/bin/sh
+# Install the Debian packages the build, the tests and `make run` need,
+# only those missing. Needs root (CI runs as root) when anything is missing.
+set -eu
+
+PKGS="gcc make pkg-config libfcgi-dev libfcgi-bin libcurl4-openssl-dev libcjson-dev
+libcmocka-dev python3 nginx apache2 libapache2-mod-fcgid spawn-fcgi valgrind curl"
+
+missing=""
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = "installed" ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "installing:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: not root; install these packages first:$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,62 @@
+#!/bin/sh
+# Everything `make check` runs: unit tests and integration tests, in the
+# normal build and again in an AddressSanitizer + UBSan build. Ends with
+# one line "N passed, N failed" summing every suite.
+set -u
+cd "$(dirname "$0")/.."
+
+PASSED=0
+FAILED=0
+LOG=$(mktemp)
+trap 'rm -f "$LOG"' EXIT
+
+# Add a suite's counts; $1 = its name, then its output is in $LOG.
+count_cmocka() {
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$LOG" | tail -n 1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$LOG" | tail -n 1)
+	[ -n "$p" ] || p=0
+	[ -n "$f" ] || f=0
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; echo "$1: ran no test (or crashed)"; fi
+	PASSED=$((PASSED + p)); FAILED=$((FAILED + f))
+}
+
+count_plain() {
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$LOG" | tail -n 1)
+	if [ -z "$line" ]; then
+		FAILED=$((FAILED + 1)); echo "$1: no summary line (crashed?)"; return
+	fi
+	p=${line%% passed*}
+	f=${line#*passed, }; f=${f%% failed*}
+	PASSED=$((PASSED + p)); FAILED=$((FAILED + f))
+}
+
+run_build() {	# $1 = build dir, $2 = label
+	for t in "$1"/tests/test_*; do
+		[ -x "$t" ] || continue
+		echo "== $2 unit: $(basename "$t")"
+		"$t" >"$LOG" 2>&1
+		rc=$?
+		cat "$LOG"
+		count_cmocka "$2 $(basename "$t")"
+		[ $rc -eq 0 ] || [ "$f" -gt 0 ] || { FAILED=$((FAILED + 1)); echo "exit status $rc"; }
+	done
+	echo "== $2 integration"
+	python3 tests/integration/run.py --bin "$1/zoom-attendees" >"$LOG" 2>&1
+	cat "$LOG"
+	count_plain "$2 integration"
+}
+
+echo "== build"
+if ! make -s all unit; then echo "0 passed, 1 failed"; exit 1; fi
+run_build build normal
+
+echo "== build (AddressSanitizer + UndefinedBehaviorSanitizer)"
+if make -s asan; then
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		run_build build-asan asan
+else
+	FAILED=$((FAILED + 1)); echo "asan build failed"
+fi
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
