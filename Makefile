@@ -30,7 +30,7 @@ LIB_SRCS	= src/buf.c src/util.c src/json_scan.c src/config.c src/auth.c \
 LIB_OBJS	= $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 MAIN_OBJ	= $(BUILD)/main.o
 
-.PHONY: all check unit integration asan deps run bench fuzz install uninstall clean
+.PHONY: all check unit integration asan deps run bench fuzz fuzz-replay install uninstall clean
 
 all: $(BUILD)/$(PROG)
 
@@ -52,11 +52,30 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(BUILD)/tests
 	$(CC) $(ALL_CFLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $< $(LIB_OBJS) $(LIBS) -lcmocka
 
+# Fuzz targets: tests/fuzz/fuzz_<name>.c. `make fuzz` runs each under
+# libFuzzer (clang) for FUZZ_SECONDS; `fuzz-replay` runs every corpus file
+# through the same code built by $(CC) (with ASan/UBSan in `make asan`).
+FUZZ_NAMES	= request participants token retry_after config
+FUZZ_SECONDS	?= 60
+FUZZ_CC		?= clang
+FUZZ_FLAGS	= -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+REPLAYS		= $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
+
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB_OBJS)
+	@mkdir -p $(BUILD)/fuzz
+	$(CC) $(ALL_CFLAGS) -Isrc $(ALL_LDFLAGS) -o $@ $< tests/fuzz/replay.c $(LIB_OBJS) $(LIBS)
+
+fuzz-replay: $(REPLAYS)
+	@for n in $(FUZZ_NAMES); do echo "replay $$n"; $(BUILD)/fuzz/replay_$$n tests/fuzz/corpus/$$n || exit 1; done
+
+fuzz:
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
 # Install the Debian packages the build and the tests need, if missing.
 deps:
 	@sh tests/install-deps.sh
 
-unit: $(UNIT_TESTS)
+unit: $(UNIT_TESTS) $(REPLAYS)
 
 check: deps
 	@sh tests/run-all.sh

@@ -77,7 +77,7 @@ env_lookup(const char *name)
 }
 
 static char *
-xstrndup_wiped(const char *s, size_t n)
+xstrndup(const char *s, size_t n)
 {
 	char *p = malloc(n + 1);
 
@@ -128,7 +128,7 @@ read_secret_file(const char *path, const char **why)
 		*why = "its _FILE is too large";
 		return NULL;
 	}
-	out = xstrndup_wiped(tmp, n);
+	out = xstrndup(tmp, n);
 	secure_zero(tmp, sizeof(tmp));
 	if (out == NULL)
 		*why = "out of memory";
@@ -339,6 +339,28 @@ out:
 		free(text);
 	}
 	close(fd);
+	return rc;
+}
+
+int
+cfg_parse_text(const char *text, size_t len, char *err, size_t errlen)
+{
+	struct conf_file	 cf = { NULL, 0 };
+	char			*copy;
+	int			 rc;
+
+	if (memchr(text, '\0', len) != NULL) {
+		snprintf(err, errlen, "holds a NUL byte");
+		return -1;
+	}
+	if ((copy = xstrndup(text, len)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = conf_parse(copy, &cf, err, errlen);
+	secure_zero(copy, len);
+	free(copy);
+	conf_free(&cf);
 	return rc;
 }
 

@@ -74,6 +74,14 @@ void		 cfg_report_problems(const struct config *c, FILE *f);
 /* --check-config: every setting, its source and state; no values. */
 void		 cfg_report_all(const struct config *c, FILE *f);
 
+/*
+ * Parse configuration-file text (KEY=VALUE lines) and discard the values:
+ * what cfg_load does with the file, for tests and fuzzing. 0, or -1 with
+ * the reason (a line number, never a value) in err.
+ */
+int		 cfg_parse_text(const char *text, size_t len, char *err,
+		     size_t errlen);
+
 const char	*cfg_name(enum cfg_key k);
 const char	*cfg_get(const struct config *c, enum cfg_key k);
 

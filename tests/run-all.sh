@@ -40,6 +40,12 @@ run_build() {	# $1 = build dir, $2 = label
 		count_cmocka "$2 $(basename "$t")"
 		[ $rc -eq 0 ] || [ "$f" -gt 0 ] || { FAILED=$((FAILED + 1)); echo "exit status $rc"; }
 	done
+	for n in request participants token retry_after config; do
+		echo "== $2 fuzz corpus replay: $n"
+		"$1/fuzz/replay_$n" "tests/fuzz/corpus/$n" >"$LOG" 2>&1
+		cat "$LOG"
+		count_plain "$2 replay $n"
+	done
 	echo "== $2 integration"
 	python3 tests/integration/run.py --bin "$1/zoom-attendees" >"$LOG" 2>&1
 	cat "$LOG"
@@ -52,8 +58,9 @@ run_build build normal
 
 echo "== build (AddressSanitizer + UndefinedBehaviorSanitizer)"
 if make -s asan; then
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		run_build build-asan asan
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	run_build build-asan asan
 else
 	FAILED=$((FAILED + 1)); echo "asan build failed"
 fi
