@@ -1,0 +1,1619 @@
+#!/usr/bin/env python3
+"""Integration tests for zoom-attendees.
+
+    python3 tests/integration/run.py --bin build/zoom-attendees [--only SUBSTR]
+
+Starts, in a temporary directory and on 127.0.0.1 only: the Zoom stand-in
+(tests/zoom_standin.py), the responder in FastCGI mode (--listen), and a real
+nginx that includes the project's nginx/zoom-attendees.location.conf. Tests
+talk HTTP to nginx, and also run the binary as plain CGI and speak FastCGI to
+it directly over a unix socket.
+
+Prints one line per case, "name... ok" or "name... FAIL: reason", then
+"N passed, N failed"; exits 1 if any case failed.
+"""
+
+import argparse
+import base64
+import concurrent.futures
+import datetime
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+sys.dont_write_bytecode = True
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+STANDIN = os.path.join(ROOT, "tests", "zoom_standin.py")
+LOCATION_CONF = os.path.join(ROOT, "nginx", "zoom-attendees.location.conf")
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import zoom_standin  # noqa: E402  (dataset and encoding rules, for checks)
+
+API_PATH = "/api/zoom/get-meeting-attendees"
+HEALTH_PATH = "/api/zoom/healthz"
+TIMEOUT_MS = 3000
+SCOPE = "meeting:read:list_past_participants:admin"
+RUN_ID = os.urandom(6).hex()
+API_KEY = "itest-key-" + os.urandom(12).hex()
+CLIENT_ID = "itest-client-" + RUN_ID
+CLIENT_SECRET = "itest-secret-" + os.urandom(12).hex()
+ACCOUNT_ID = "itest-account-" + RUN_ID
+BASIC = base64.b64encode(("%s:%s" % (CLIENT_ID, CLIENT_SECRET)).encode()).decode()
+# Strings that must never leave the responder (answers, its log, nginx's).
+SECRETS = [API_KEY, CLIENT_SECRET, BASIC, "standin-token-"]
+SANITIZER_MARKS = ["AddressSanitizer", "LeakSanitizer", "runtime error:",
+                   "UndefinedBehaviorSanitizer"]
+
+DATASET = zoom_standin.build_dataset()
+SMALL = "85746065432"
+BIG = "11122233344"
+EMPTY = "99988877766"
+UUID_SLASH = "/ajXp112QmuoKj4854875=="
+UUID_DSLASH = "Ab//cdEFghIJklMNopQRsw=="
+UUID_PLUS = "JbkqFkfqQ0e7+CZluSnc1g=="
+
+
+class Failure(Exception):
+    pass
+
+
+def fail(msg):
+    raise Failure(msg)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, proc, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return True
+        except OSError:
+            time.sleep(0.02)
+    return False
+
+
+def short(b, n=300):
+    if isinstance(b, bytes):
+        b = b.decode("utf-8", "replace")
+    return b if len(b) <= n else b[:n] + "..."
+
+
+# ---------------------------------------------------------------------------
+# Answers
+
+
+class Resp:
+    def __init__(self, status, headers, body, via, elapsed=0.0, reason=""):
+        self.status = status
+        self.reason = reason
+        self.headers = headers          # list of (name, value)
+        self.body = body
+        self.via = via
+        self.elapsed = elapsed
+        self._json = None
+
+    def header(self, name):
+        name = name.lower()
+        for k, v in self.headers:
+            if k.lower() == name:
+                return v
+        return None
+
+    def header_all(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+    def json(self):
+        if self._json is None:
+            try:
+                self._json = json.loads(self.body.decode("utf-8"))
+            except (ValueError, UnicodeDecodeError) as e:
+                fail("%s answer %d is not JSON (%s): %r"
+                     % (self.via, self.status, e, short(self.body)))
+        return self._json
+
+    def text(self):
+        head = "".join("%s: %s\n" % kv for kv in self.headers)
+        return head + "\n" + self.body.decode("utf-8", "replace")
+
+    def __repr__(self):
+        return "%s %d %s" % (self.via, self.status, short(self.body, 200))
+
+
+def parse_cgi_output(out, via):
+    """A CGI/FastCGI response: headers, blank line, body."""
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        i = out.find(sep)
+        if i >= 0:
+            head, body = out[:i], out[i + len(sep):]
+            break
+    else:
+        fail("%s: no end of headers in output %r" % (via, short(out)))
+    headers, status, reason = [], 200, ""
+    for line in head.decode("latin-1").splitlines():
+        if not line.strip():
+            continue
+        if ":" not in line:
+            fail("%s: bad header line %r" % (via, line))
+        k, v = line.split(":", 1)
+        headers.append((k.strip(), v.strip()))
+    st = [v for k, v in headers if k.lower() == "status"]
+    if not st:
+        fail("%s: no Status header in %r" % (via, short(out)))
+    m = re.match(r"^(\d{3})(?: (.*))?$", st[0])
+    if not m:
+        fail("%s: bad Status header %r" % (via, st[0]))
+    status, reason = int(m.group(1)), m.group(2) or ""
+    if not head.startswith(b"Status:"):
+        fail("%s: output does not start with Status: %r" % (via, short(out, 80)))
+    return Resp(status, headers, body, via, reason=reason)
+
+
+# ---------------------------------------------------------------------------
+# A minimal FastCGI client (responder role), for --listen on a unix socket.
+
+
+def _fcgi_record(rtype, rid, content):
+    pad = (8 - len(content) % 8) % 8
+    return struct.pack("!BBHHBx", 1, rtype, rid, len(content), pad) + \
+        content + b"\0" * pad
+
+
+def _fcgi_nv(name, value):
+    out = b""
+    for x in (name, value):
+        n = len(x)
+        out += bytes([n]) if n < 128 else struct.pack("!I", n | 0x80000000)
+    return out + name + value
+
+
+def fcgi_request(address, params, body=b"", timeout=15.0):
+    fam = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect(address)
+        rid = 1
+        msg = _fcgi_record(1, rid, struct.pack("!HB5x", 1, 0))
+        pv = b"".join(_fcgi_nv(k.encode(), v.encode())
+                      for k, v in params.items())
+        for i in range(0, len(pv), 65535):
+            msg += _fcgi_record(4, rid, pv[i:i + 65535])
+        msg += _fcgi_record(4, rid, b"")
+        for i in range(0, len(body), 65535):
+            msg += _fcgi_record(5, rid, body[i:i + 65535])
+        msg += _fcgi_record(5, rid, b"")
+        s.sendall(msg)
+        buf, out, err = b"", b"", b""
+        while True:
+            while len(buf) < 8:
+                chunk = s.recv(65536)
+                if not chunk:
+                    fail("fastcgi: connection closed before END_REQUEST")
+                buf += chunk
+            _, rtype, _, clen, plen = struct.unpack("!BBHHBx", buf[:8])
+            while len(buf) < 8 + clen + plen:
+                chunk = s.recv(65536)
+                if not chunk:
+                    fail("fastcgi: truncated record")
+                buf += chunk
+            content = buf[8:8 + clen]
+            buf = buf[8 + clen + plen:]
+            if rtype == 6:
+                out += content
+            elif rtype == 7:
+                err += content
+            elif rtype == 3:
+                return out, err
+    finally:
+        s.close()
+
+
+# ---------------------------------------------------------------------------
+# The processes under test
+
+
+class Harness:
+    def __init__(self, binary, keep=False, verbose=False):
+        self.keep = keep
+        self.verbose = verbose
+        self.tmp = tempfile.mkdtemp(prefix="za-itest-")
+        # nginx workers run as nobody when started as root.
+        os.chmod(self.tmp, 0o755)
+        self.procs = []
+        self.exchanges = []          # every Resp seen, for the leak check
+        self.notes = []
+        bindir = os.path.join(self.tmp, "bin")
+        os.mkdir(bindir)
+        os.chmod(bindir, 0o755)
+        # A private copy: no zoom-attendees.conf lies beside it.
+        self.bin = os.path.join(bindir, "zoom-attendees")
+        shutil.copy2(binary, self.bin)
+        self.responder = None
+        self.responder_log = os.path.join(self.tmp, "responder.stderr")
+        self.nginx_log = os.path.join(self.tmp, "nginx-error.log")
+        self.cgi_log = os.path.join(self.tmp, "cgi.stderr")
+        self.log_offsets = {}
+        # Set when the responder's cached token may no longer be valid (or
+        # there is none): the runner then warms it up before the next case,
+        # so every case starts with one valid cached token.
+        self.dirty = True
+
+    # -- processes ----------------------------------------------------------
+
+    def spawn(self, argv, **kw):
+        p = subprocess.Popen(argv, start_new_session=True,
+                             stdin=subprocess.DEVNULL, **kw)
+        self.procs.append(p)
+        return p
+
+    def kill(self, p, grace=3.0):
+        if p is None or p.poll() is not None:
+            if p is not None:
+                p.wait()
+            return
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            p.wait(grace)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait()
+
+    def close(self):
+        for p in reversed(self.procs):
+            self.kill(p)
+        self.procs = []
+        if not self.keep:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        else:
+            print("kept %s" % self.tmp)
+
+    def start_standin(self):
+        pf = os.path.join(self.tmp, "standin.port")
+        argv = [sys.executable, STANDIN, "--port", "0", "--port-file", pf,
+                "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET,
+                "--account-id", ACCOUNT_ID]
+        self.standin = self.spawn(argv, stdout=subprocess.DEVNULL,
+                                  stderr=open(os.path.join(
+                                      self.tmp, "standin.stderr"), "ab"))
+        deadline = time.monotonic() + 10
+        while not os.path.exists(pf):
+            if self.standin.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the Zoom stand-in did not start")
+            time.sleep(0.02)
+        self.sport = int(open(pf).read())
+        self.ctl("reset")
+
+    def base_env(self, **over):
+        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C"}
+        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+            if k in os.environ:
+                env[k] = os.environ[k]
+        env.update({
+            "INTERNAL_API_KEY": API_KEY,
+            "ZOOM_ACCOUNT_ID": ACCOUNT_ID,
+            "ZOOM_CLIENT_ID": CLIENT_ID,
+            "ZOOM_CLIENT_SECRET": CLIENT_SECRET,
+            "ZOOM_TOKEN_URL": "http://127.0.0.1:%d/oauth/token" % self.sport,
+            "ZOOM_API_BASE": "http://127.0.0.1:%d/v2" % self.sport,
+            "ZOOM_TIMEOUT_MS": str(TIMEOUT_MS),
+        })
+        for k, v in over.items():
+            if v is None:
+                env.pop(k, None)
+            else:
+                env[k] = v
+        return env
+
+    def start_responder(self, env=None):
+        self.rport = getattr(self, "rport", None) or free_port()
+        self.responder = self.spawn(
+            [self.bin, "--listen", "127.0.0.1:%d" % self.rport],
+            env=env or self.base_env(), stdout=subprocess.DEVNULL,
+            stderr=open(self.responder_log, "ab"))
+        if not wait_port(self.rport, self.responder):
+            raise RuntimeError("the responder did not listen on 127.0.0.1:%d"
+                               " (exit %s); its log:\n%s" % (
+                                   self.rport, self.responder.poll(),
+                                   short(open(self.responder_log).read(),
+                                         2000)))
+
+    def restart_responder(self, env=None):
+        """A fresh process: empty in-process token cache."""
+        self.kill(self.responder)
+        if self.responder in self.procs:
+            self.procs.remove(self.responder)
+        self.start_responder(env)
+        self.dirty = True
+        self.wait_healthy()
+
+    def start_nginx(self):
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        d = os.path.join(self.tmp, "nginx")
+        os.mkdir(d)
+        os.chmod(d, 0o755)
+        shutil.copy("/etc/nginx/fastcgi_params", d)
+        self.nport = free_port()
+        conf = """
+daemon off;
+worker_processes 1;
+pid {t}/nginx.pid;
+error_log {t}/nginx-error.log info;
+events {{ worker_connections 256; }}
+http {{
+    access_log {t}/nginx-access.log;
+    client_body_temp_path {t}/nginx/client_body;
+    fastcgi_temp_path {t}/nginx/fastcgi;
+    proxy_temp_path {t}/nginx/proxy;
+    uwsgi_temp_path {t}/nginx/uwsgi;
+    scgi_temp_path {t}/nginx/scgi;
+    upstream zoom_attendees {{
+        server 127.0.0.1:{r};
+        keepalive 4;
+    }}
+    server {{
+        listen 127.0.0.1:{n};
+        server_name localhost;
+        include {loc};
+        location / {{ return 404; }}
+    }}
+}}
+""".format(t=self.tmp, r=self.rport, n=self.nport, loc=LOCATION_CONF)
+        path = os.path.join(d, "nginx.conf")
+        with open(path, "w") as f:
+            f.write(conf)
+        self.nginx = self.spawn(
+            [nginx, "-p", d, "-c", path, "-e", self.nginx_log],
+            stdout=subprocess.DEVNULL,
+            stderr=open(os.path.join(self.tmp, "nginx.stderr"), "ab"))
+        if not wait_port(self.nport, self.nginx):
+            raise RuntimeError("nginx did not start: %s" % short(
+                open(os.path.join(self.tmp, "nginx.stderr")).read() +
+                open(self.nginx_log).read(), 2000))
+
+    def wait_healthy(self, seconds=5.0):
+        deadline = time.monotonic() + seconds
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                last = self.http("GET", HEALTH_PATH, record=False)
+                if last.status == 200:
+                    return True
+            except (OSError, http.client.HTTPException) as e:
+                last = e
+            time.sleep(0.05)
+        return last
+
+    # -- the stand-in's control API ----------------------------------------
+
+    def ctl(self, what, args=None, method="POST"):
+        c = http.client.HTTPConnection("127.0.0.1", self.sport, timeout=10)
+        try:
+            body = json.dumps(args or {}).encode() if method == "POST" else None
+            if what == "revoke" or (what == "reset" and
+                                    (args or {}).get("tokens", True)):
+                self.dirty = True
+            c.request(method, "/_control/" + what, body=body)
+            r = c.getresponse()
+            data = r.read()
+            if r.status != 200:
+                raise RuntimeError("stand-in %s: %d %s" % (what, r.status, data))
+            return json.loads(data)
+        finally:
+            c.close()
+
+    def stats(self):
+        return self.ctl("stats", method="GET")
+
+    def fault(self, target, kind, **kw):
+        kw.update(target=target, kind=kind)
+        if target == "token" or kind == "revoke_tokens":
+            self.dirty = True
+        self.ctl("fault", kw)
+
+    def fresh(self):
+        """New responder process and a stand-in that forgot every token."""
+        self.ctl("reset", {"tokens": True})
+        self.restart_responder()
+        self.ctl("reset", {"tokens": True})
+
+    # -- HTTP through nginx -------------------------------------------------
+
+    def http(self, method, path, body=None, headers=None, record=True,
+             chunked=False, timeout=20.0):
+        c = http.client.HTTPConnection("127.0.0.1", self.nport,
+                                       timeout=timeout)
+        t0 = time.monotonic()
+        try:
+            hdrs = dict(headers or {})
+            if chunked:
+                data = body
+                body = iter([data[i:i + 7] for i in range(0, len(data), 7)])
+                c.request(method, path, body=body, headers=hdrs,
+                          encode_chunked=True)
+            else:
+                c.request(method, path, body=body, headers=hdrs)
+            r = c.getresponse()
+            data = r.read()
+            resp = Resp(r.status, r.getheaders(), data, "nginx %s %s"
+                        % (method, path), time.monotonic() - t0, r.reason)
+        finally:
+            c.close()
+        if record:
+            self.exchanges.append(resp)
+            check_common(resp)
+        return resp
+
+    def post(self, body, key=API_KEY, ctype="application/json",
+             headers=None, auth=None, **kw):
+        hdrs = {}
+        if ctype is not None:
+            hdrs["Content-Type"] = ctype
+        if auth is not None:
+            hdrs["Authorization"] = auth
+        elif key is not None:
+            hdrs["Authorization"] = "Bearer " + key
+        hdrs.update(headers or {})
+        if not isinstance(body, (bytes, bytearray)):
+            body = json.dumps(body).encode()
+        return self.http("POST", API_PATH, body, hdrs, **kw)
+
+    def attendees(self, zoom_call_id, **kw):
+        return self.post({"zoomCallId": zoom_call_id}, **kw)
+
+    # -- plain CGI ------------------------------------------------------------
+
+    def cgi(self, method="POST", body=b"", ctype="application/json",
+            key=API_KEY, auth=None, uri=API_PATH, env=None, timeout=20.0,
+            content_length=None):
+        if not isinstance(body, (bytes, bytearray)):
+            body = json.dumps(body).encode()
+        e = self.base_env()
+        e.update({
+            "GATEWAY_INTERFACE": "CGI/1.1",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "SERVER_SOFTWARE": "itest",
+            "SERVER_NAME": "localhost",
+            "SERVER_PORT": "80",
+            "REMOTE_ADDR": "127.0.0.1",
+            "REQUEST_METHOD": method,
+            "REQUEST_URI": uri,
+            "SCRIPT_NAME": uri,
+            "DOCUMENT_URI": uri,
+            "PATH_INFO": "",
+            "QUERY_STRING": "",
+        })
+        if body or method == "POST":
+            e["CONTENT_LENGTH"] = str(len(body) if content_length is None
+                                      else content_length)
+        if ctype is not None:
+            e["CONTENT_TYPE"] = ctype
+        if auth is not None:
+            e["HTTP_AUTHORIZATION"] = auth
+        elif key is not None:
+            e["HTTP_AUTHORIZATION"] = "Bearer " + key
+        for k, v in (env or {}).items():
+            if v is None:
+                e.pop(k, None)
+            else:
+                e[k] = v
+        t0 = time.monotonic()
+        p = subprocess.run([self.bin], input=body, env=e,
+                           capture_output=True, timeout=timeout,
+                           cwd=self.tmp)
+        with open(self.cgi_log, "ab") as f:
+            f.write(p.stderr)
+        resp = parse_cgi_output(p.stdout, "cgi %s %s" % (method, uri))
+        resp.elapsed = time.monotonic() - t0
+        resp.stderr = p.stderr
+        resp.rc = p.returncode
+        self.exchanges.append(resp)
+        check_common(resp)
+        return resp
+
+    # -- logs -----------------------------------------------------------------
+
+    def new_log(self, path):
+        """What was appended to a log since the last call."""
+        try:
+            with open(path, "rb") as f:
+                f.seek(self.log_offsets.get(path, 0))
+                data = f.read()
+                self.log_offsets[path] = f.tell()
+            return data.decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def responder_lines(self, since):
+        with open(self.responder_log, "rb") as f:
+            f.seek(since)
+            return f.read().decode("utf-8", "replace").splitlines()
+
+    def responder_log_size(self):
+        try:
+            return os.path.getsize(self.responder_log)
+        except OSError:
+            return 0
+
+
+# ---------------------------------------------------------------------------
+# Checks
+
+
+def check_common(r):
+    ct = r.header("Content-Type")
+    if ct is None or ct.split(";")[0].strip().lower() != "application/json":
+        fail("%s: answer %d has Content-Type %r" % (r.via, r.status, ct))
+    cc = r.header_all("Cache-Control")
+    if not any("no-store" in v for v in cc):
+        fail("%s: answer %d has Cache-Control %r" % (r.via, r.status, cc))
+    leaks = [s for s in SECRETS if s in r.text()]
+    if leaks:
+        fail("%s: answer %d contains a secret (%s...)"
+             % (r.via, r.status, leaks[0][:8]))
+
+
+def expect_error(r, status, code, what=""):
+    what = what or r.via
+    if r.status != status:
+        fail("%s: expected %d %s, got %d %s" % (what, status, code, r.status,
+                                                short(r.body, 200)))
+    j = r.json()
+    if not isinstance(j, dict) or j.get("error") != code:
+        fail("%s: expected error %r, got %s" % (what, code, short(r.body, 200)))
+    if not isinstance(j.get("message"), str) or not j["message"]:
+        fail("%s: error answer without a message: %s" % (what, short(r.body)))
+    if set(j) != {"error", "message"}:
+        fail("%s: error answer has extra members %s" % (what, sorted(j)))
+    return j
+
+
+def expect_ok(r, meeting, what=""):
+    what = what or r.via
+    if r.status != 200:
+        fail("%s: expected 200, got %d %s" % (what, r.status, short(r.body)))
+    j = r.json()
+    want = DATASET[meeting]
+    keys = ["page_count", "page_size", "total_records", "next_page_token",
+            "participants"]
+    if not isinstance(j, dict) or sorted(j) != sorted(keys):
+        fail("%s: members %s, expected %s" % (what, sorted(j), keys))
+    if j["page_count"] != 1 or j["next_page_token"] != "":
+        fail("%s: page_count %r next_page_token %r" % (
+            what, j["page_count"], j["next_page_token"]))
+    if j["page_size"] != len(want) or j["total_records"] != len(want):
+        fail("%s: page_size %r total_records %r, expected %d" % (
+            what, j["page_size"], j["total_records"], len(want)))
+    got = j["participants"]
+    if not isinstance(got, list) or len(got) != len(want):
+        fail("%s: %s participants, expected %d" % (
+            what, len(got) if isinstance(got, list) else type(got).__name__,
+            len(want)))
+    for i, (a, b) in enumerate(zip(got, want)):
+        if a != b:
+            fail("%s: participant %d differs: got %s, Zoom sent %s" % (
+                what, i, short(json.dumps(a)), short(json.dumps(b))))
+    return j
+
+
+class Variants:
+    """Run every variant of a case and report all that fail, not just the
+    first one:  with Variants() as v: for x in xs: with v: check(x)"""
+
+    def __init__(self):
+        self.failures = []
+
+    def __call__(self):
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, et, e, tb):
+        if et is Failure:
+            self.failures.append(str(e))
+            return True
+        return False
+
+    def done(self):
+        if self.failures:
+            n = len(self.failures)
+            fail("%d variant(s) failed: %s" % (n, " | ".join(self.failures)))
+
+
+def zoom_calls(h):
+    st = h.stats()
+    return st["token_calls"], st["participants_calls"], st["requests"]
+
+
+def expect_no_zoom_call(h, what):
+    st = h.stats()
+    if st["requests"]:
+        fail("%s: the responder called Zoom (%s)" % (
+            what, ", ".join("%s %s" % (x["method"], x["path"])
+                            for x in st["requests"][:3])))
+
+
+def participant_paths(h):
+    return [x["path"] for x in h.stats()["requests"]
+            if "/participants" in x["path"]]
+
+
+def seg_of(path):
+    # /v2/past_meetings/<seg>/participants?...
+    return path.split("?")[0].split("/")[3]
+
+
+# ---------------------------------------------------------------------------
+# Cases
+
+CASES = []
+
+
+def case(name):
+    def deco(fn):
+        CASES.append((name, fn))
+        return fn
+    return deco
+
+
+# -- health, method, auth, media type, size ----------------------------------
+
+@case("healthz")
+def _(h):
+    r = h.http("GET", HEALTH_PATH)
+    if r.status != 200 or r.json() != {"status": "ok"}:
+        fail("GET healthz: %r" % r)
+    expect_no_zoom_call(h, "healthz")
+
+
+@case("method_not_allowed")
+def _(h):
+    for m in ("GET", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"):
+        r = h.http(m, API_PATH, headers={
+            "Authorization": "Bearer " + API_KEY,
+            "Content-Type": "application/json"},
+            body=b'{"zoomCallId":"85746065432"}' if m in ("PUT", "PATCH")
+            else None)
+        if m == "HEAD":
+            if r.status != 405:
+                fail("HEAD: %d" % r.status)
+        else:
+            expect_error(r, 405, "method_not_allowed", m)
+        allow = r.header("Allow")
+        if allow is None or "POST" not in allow:
+            fail("%s: 405 without Allow: POST (Allow: %r)" % (m, allow))
+    expect_no_zoom_call(h, "405")
+
+
+@case("unauthorized")
+def _(h):
+    body = {"zoomCallId": SMALL}
+    variants = [
+        ("no Authorization", dict(key=None)),
+        ("wrong key", dict(key="itest-wrong-key-0123456789abcdef")),
+        ("key prefix", dict(key=API_KEY[:-1])),
+        ("key plus suffix", dict(key=API_KEY + "x")),
+        ("empty bearer", dict(auth="Bearer ")),
+        ("bare key", dict(auth=API_KEY)),
+        ("Basic scheme", dict(auth="Basic " + base64.b64encode(
+            ("x:" + API_KEY).encode()).decode())),
+        ("Token scheme", dict(auth="Token " + API_KEY)),
+    ]
+    v = Variants()
+    for what, kw in variants:
+        with v:
+            r = h.post(body, **kw)
+            expect_error(r, 401, "unauthorized", what)
+            wa = r.header("WWW-Authenticate")
+            if wa is None or not wa.startswith("Bearer"):
+                fail("%s: WWW-Authenticate %r" % (what, wa))
+    # Without the key, a bad body is still 401: nothing is revealed.
+    with v:
+        expect_error(h.post(b"{nope", key=None), 401, "unauthorized",
+                     "bad body")
+    v.done()
+    expect_no_zoom_call(h, "401")
+
+
+@case("unsupported_media_type")
+def _(h):
+    v = Variants()
+    for ct in (None, "text/plain", "application/x-www-form-urlencoded",
+               "application/jsonx", "application/json-patch+json",
+               "multipart/form-data; boundary=x", "json"):
+        with v:
+            r = h.post({"zoomCallId": SMALL}, ctype=ct)
+            expect_error(r, 415, "unsupported_media_type",
+                         "Content-Type %r" % ct)
+    v.done()
+    expect_no_zoom_call(h, "415")
+
+
+@case("content_type_with_charset")
+def _(h):
+    r = h.attendees(SMALL, ctype="application/json; charset=utf-8")
+    expect_ok(r, SMALL, "charset=utf-8")
+
+
+@case("body_too_large_responder")
+def _(h):
+    # 64 KiB exactly is allowed; one byte more is not.
+    def body_of(n):
+        pre = b'{"zoomCallId":"85746065432","pad":"'
+        return pre + b"x" * (n - len(pre) - 2) + b'"}'
+    r = h.post(body_of(65536))
+    expect_ok(r, SMALL, "64 KiB body")
+    h.ctl("reset", {"tokens": False})
+    for n in (65537, 70000):
+        r = h.post(body_of(n))
+        expect_error(r, 413, "body_too_large", "%d-byte body" % n)
+    expect_no_zoom_call(h, "413")
+
+
+@case("body_too_large_nginx")
+def _(h):
+    r = h.post(b'{"zoomCallId":"85746065432","pad":"' + b"x" * 200000 + b'"}')
+    expect_error(r, 413, "body_too_large", "200 kB body (nginx)")
+    expect_no_zoom_call(h, "413 nginx")
+
+
+@case("chunked_request_body")
+def _(h):
+    r = h.post(json.dumps({"zoomCallId": SMALL}).encode(), chunked=True)
+    expect_ok(r, SMALL, "chunked body")
+
+
+# -- body and id validation ---------------------------------------------------
+
+@case("invalid_json")
+def _(h):
+    bad = [b"", b"{", b"nul", b"{'zoomCallId':'85746065432'}",
+           b'{"zoomCallId":"85746065432"} x', b'{"zoomCallId":"85746065432",}',
+           b'{"zoomCallId":"8574606\xff5432"}', b'{"a":"\xc0\xaf"}',
+           b'{"a":"\xed\xa0\x80"}', b"\xef\xbb\xbf{}x",
+           b'{"zoomCallId":085746065432}',
+           b"[" * 30000 + b"]" * 30000,                 # deep, under 64 KiB
+           b'{"a":' * 10000 + b"1" + b"}" * 10000,
+           b"[]", b'"85746065432"', b"85746065432", b"null", b"true"]
+    v = Variants()
+    for b in bad:
+        with v:
+            r = h.post(b)
+            expect_error(r, 400, "invalid_json", "body %r" % short(b, 40))
+    v.done()
+    expect_no_zoom_call(h, "invalid_json")
+
+
+@case("missing_zoom_call_id")
+def _(h):
+    v = Variants()
+    for b in ({}, {"zoomcallid": SMALL}, {"meetingId": SMALL},
+              {"zoomCallID": SMALL}, {"data": {"zoomCallId": SMALL}}):
+        with v:
+            expect_error(h.post(b), 400, "missing_zoom_call_id",
+                         "body %r" % b)
+    v.done()
+    expect_no_zoom_call(h, "missing_zoom_call_id")
+
+
+@case("invalid_zoom_call_id")
+def _(h):
+    bad = [True, False, [], [SMALL], {}, {"id": SMALL}, 85746065432.0,
+           -85746065432, 12345678, 1234567890123,
+           "", " ", "12345678", "1234567890123", "857 4606 543a",
+           " 85746065432", "85746065432 ", "-85746065432",
+           "../users/me", "..%2Fusers%2Fme", "85746065432?x=1",
+           "85746065432#x", "85746065432/..", "8574606543%32",
+           "857\u00004606\u00005432", "85746065432\n", "857\t4606\t5432",
+           "\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669",
+           "JbkqFkfqQ0e7+CZluSnc1g=%", "Jbkq FkfqQ0e7+CZluSnc1g==",
+           "JbkqFkfqQ0e7-CZluSnc1g==", "abc", "A" * 21, "A" * 25,
+           "JbkqFkfqQ0e7+CZluSnc1g==\u0000", "/../../../../../etc/passwd====",
+           "x" * 70]
+    vs = Variants()
+    for v in bad:
+        with vs:
+            r = h.post({"zoomCallId": v})
+            expect_error(r, 400, "invalid_zoom_call_id", "zoomCallId %r"
+                         % (v if not isinstance(v, str) else short(v, 30)))
+    for raw in (b'{"zoomCallId":8.5746065432e10}',
+                b'{"zoomCallId":85746065432e0}',
+                b'{"zoomCallId":"\\u0038\\u0035746065432/"}',
+                b'{"zoomCallId":"85746065432\\u0000"}',
+                b'{"zoomCallId":"..\\/users\\/me"}'):
+        with vs:
+            expect_error(h.post(raw), 400, "invalid_zoom_call_id",
+                         "body %s" % raw.decode())
+    vs.done()
+    expect_no_zoom_call(h, "invalid_zoom_call_id")
+
+
+@case("zoom_call_id_null")
+def _(h):
+    # The member is there, with the wrong type: invalid, not missing.
+    expect_error(h.post({"zoomCallId": None}), 400, "invalid_zoom_call_id",
+                 "zoomCallId null")
+    expect_no_zoom_call(h, "null id")
+
+
+# -- success paths ------------------------------------------------------------
+
+@case("success_small_meeting")
+def _(h):
+    r = h.attendees(SMALL)
+    expect_ok(r, SMALL)
+    paths = participant_paths(h)
+    if paths != ["/v2/past_meetings/85746065432/participants?page_size=300"]:
+        fail("participants requests: %r" % paths)
+    for x in h.stats()["requests"]:
+        if "/participants" in x["path"] and not x["auth"].startswith(
+                "Bearer standin-token-"):
+            fail("participants request without our Bearer token")
+
+
+@case("token_request_shape")
+def _(h):
+    h.fresh()
+    expect_ok(h.attendees(SMALL), SMALL)
+    t, p, reqs = zoom_calls(h)
+    if t != 1 or p != 1:
+        fail("token_calls %d participants_calls %d, expected 1 and 1" % (t, p))
+    tok = [x for x in reqs if x["path"].startswith("/oauth/token")][0]
+    if tok["method"] != "POST" or tok["path"] != "/oauth/token":
+        fail("token request %s %s (parameters belong in the body)"
+             % (tok["method"], tok["path"]))
+    if tok["auth"] != "Basic " + BASIC:
+        fail("token request Authorization is not Basic base64(id:secret)")
+    if tok["content_type"].split(";")[0] != "application/x-www-form-urlencoded":
+        fail("token request Content-Type %r" % tok["content_type"])
+    form = dict(x.split("=", 1) for x in tok["body"].split("&"))
+    if form != {"grant_type": "account_credentials", "account_id": ACCOUNT_ID}:
+        fail("token request body %r" % sorted(form))
+
+
+@case("pagination_650_rows")
+def _(h):
+    r = h.attendees(BIG)
+    expect_ok(r, BIG)
+    paths = participant_paths(h)
+    if len(paths) != 3:
+        fail("%d participants calls, expected 3: %r" % (len(paths), paths))
+    for i, p in enumerate(paths):
+        q = p.split("?", 1)[1] if "?" in p else ""
+        parts = dict(x.split("=", 1) for x in q.split("&") if "=" in x)
+        if seg_of(p) != BIG or parts.get("page_size") != "300":
+            fail("call %d: %s" % (i + 1, p))
+        if (i == 0) != ("next_page_token" not in parts):
+            fail("call %d next_page_token: %s" % (i + 1, p))
+        if i > 0 and not parts.get("next_page_token"):
+            fail("call %d: empty next_page_token: %s" % (i + 1, p))
+
+
+@case("pagination_retry_second_page")
+def _(h):
+    h.fault("participants", "status", status=503, skip=1,
+            body={"code": 503, "message": "Service Unavailable"})
+    r = h.attendees(BIG)
+    expect_ok(r, BIG, "5xx on page 2")
+    n = len(participant_paths(h))
+    if n != 4:
+        fail("%d participants calls, expected 4 (3 pages + 1 retry)" % n)
+
+
+@case("one_person_meeting")
+def _(h):
+    j = expect_ok(h.attendees(EMPTY), EMPTY)
+    if j["participants"] != [] or j["total_records"] != 0:
+        fail("expected no participants: %s" % short(json.dumps(j)))
+
+
+@case("numeric_id_forms")
+def _(h):
+    for v in ("857 4606 5432", "857-4606-5432", 85746065432, "85746065432"):
+        h.ctl("reset", {"tokens": False})
+        expect_ok(h.attendees(v), SMALL, "zoomCallId %r" % (v,))
+        paths = participant_paths(h)
+        if [seg_of(p) for p in paths] != [SMALL]:
+            fail("zoomCallId %r: requested %r" % (v, paths))
+    # 9 and 12 digits are valid ids too (unknown to Zoom here).
+    for v in ("123456789", "1234 5678 9012", 123456789012):
+        h.ctl("reset", {"tokens": False})
+        expect_error(h.attendees(v), 404, "meeting_not_found",
+                     "zoomCallId %r" % (v,))
+        want = str(v).replace(" ", "")
+        if [seg_of(p) for p in participant_paths(h)] != [want]:
+            fail("zoomCallId %r: requested %r" % (v, participant_paths(h)))
+
+
+def _uuid_case(h, uuid, want_seg):
+    if zoom_standin.zoom_path_segment(uuid) != want_seg:
+        raise RuntimeError("test data: encoding of %r" % uuid)
+    expect_ok(h.attendees(uuid), uuid, "UUID %r" % uuid)
+    segs = [seg_of(p) for p in participant_paths(h)]
+    if segs != [want_seg]:
+        fail("UUID %r: path segment %r, expected %r" % (uuid, segs, want_seg))
+
+
+@case("uuid_double_encoded_leading_slash")
+def _(h):
+    _uuid_case(h, UUID_SLASH, "%252FajXp112QmuoKj4854875%253D%253D")
+
+
+@case("uuid_double_encoded_double_slash")
+def _(h):
+    _uuid_case(h, UUID_DSLASH, "Ab%252F%252FcdEFghIJklMNopQRsw%253D%253D")
+
+
+@case("uuid_single_encoded")
+def _(h):
+    _uuid_case(h, UUID_PLUS, "JbkqFkfqQ0e7%2BCZluSnc1g%3D%3D")
+
+
+@case("meeting_not_found")
+def _(h):
+    expect_error(h.attendees("98765432109"), 404, "meeting_not_found")
+    expect_error(h.attendees("ZZZZkfqQ0e7+CZluSnc1g=="), 404,
+                 "meeting_not_found", "unknown UUID")
+    n = len(participant_paths(h))
+    if n != 2:
+        fail("%d participants calls, expected 2 (no retry on 404)" % n)
+
+
+# -- token handling -------------------------------------------------------------
+
+@case("token_reused_across_requests")
+def _(h):
+    h.fresh()
+    for m in (SMALL, EMPTY, UUID_PLUS, SMALL):
+        expect_ok(h.attendees(m), m)
+    t, p, reqs = zoom_calls(h)
+    bearers = {x["auth"] for x in reqs if "/participants" in x["path"]}
+    if t != 1 or p != 4 or len(bearers) != 1:
+        fail("token_calls %d participants_calls %d bearers %d; expected "
+             "1, 4, 1" % (t, p, len(bearers)))
+
+
+@case("concurrent_requests")
+def _(h):
+    h.fresh()
+    ids = [SMALL, BIG, EMPTY, UUID_SLASH, UUID_DSLASH, UUID_PLUS] * 3
+    with concurrent.futures.ThreadPoolExecutor(len(ids)) as ex:
+        res = list(ex.map(lambda m: (m, h.attendees(m)), ids))
+    for m, r in res:
+        expect_ok(r, m, "concurrent %r" % m)
+    t, p, _ = zoom_calls(h)
+    h.notes.append("%d concurrent requests on a fresh responder: "
+                   "%d token call(s)" % (len(ids), t))
+    return "%d requests, %d token call(s)" % (len(ids), t)
+
+
+@case("token_refresh_after_401")
+def _(h):
+    expect_ok(h.attendees(SMALL), SMALL, "warm-up")
+    h.ctl("reset", {"tokens": False})
+    h.fault("participants", "revoke_tokens", times=1)
+    expect_ok(h.attendees(SMALL), SMALL, "after 401 code 124")
+    t, p, reqs = zoom_calls(h)
+    bearers = [x["auth"] for x in reqs if "/participants" in x["path"]]
+    if t != 1 or p != 2:
+        fail("token_calls %d participants_calls %d, expected 1 and 2" % (t, p))
+    if bearers[0] == bearers[1]:
+        fail("the retry used the rejected token again")
+    # And the new token is kept for the next request.
+    h.ctl("reset", {"tokens": False})
+    expect_ok(h.attendees(SMALL), SMALL, "next request")
+    t, p, _ = zoom_calls(h)
+    if t != 0:
+        fail("the refreshed token was not cached (%d token calls)" % t)
+
+
+@case("token_rejected_twice")
+def _(h):
+    h.fault("participants", "revoke_tokens", times=2)
+    expect_error(h.attendees(SMALL), 502, "zoom_token_rejected")
+    t, p, _ = zoom_calls(h)
+    if t != 1 or p != 2:
+        fail("token_calls %d participants_calls %d, expected 1 and 2 "
+             "(one refresh, one retry)" % (t, p))
+
+
+@case("token_invalid_client")
+def _(h):
+    h.fresh()
+    h.fault("token", "status", times=-1, status=400, body={
+        "reason": "Invalid client_id or client_secret",
+        "error": "invalid_client"})
+    expect_error(h.attendees(SMALL), 502, "zoom_auth_failed")
+    t, p, _ = zoom_calls(h)
+    if p != 0:
+        fail("participants called without a token (%d calls)" % p)
+    return "%d token call(s)" % t
+
+
+@case("token_endpoint_5xx_once")
+def _(h):
+    h.fresh()
+    h.fault("token", "status", status=503,
+            body={"reason": "Service Unavailable", "error": "server_error"})
+    expect_ok(h.attendees(SMALL), SMALL, "token 503 once")
+    t, p, _ = zoom_calls(h)
+    if t != 2:
+        fail("token_calls %d, expected 2" % t)
+
+
+@case("token_endpoint_timeout")
+def _(h):
+    h.fresh()
+    h.fault("token", "sleep", seconds=TIMEOUT_MS / 1000.0 + 3)
+    r = h.attendees(SMALL)
+    expect_error(r, 504, "zoom_timeout", "token endpoint silent")
+    if r.elapsed > TIMEOUT_MS / 1000.0 + 1.5:
+        fail("answered after %.2f s (budget %.1f s)"
+             % (r.elapsed, TIMEOUT_MS / 1000.0))
+    return "504 after %.2f s, budget %.1f s" % (r.elapsed, TIMEOUT_MS / 1000.0)
+
+
+# -- Zoom errors ------------------------------------------------------------------
+
+@case("zoom_5xx_once_then_ok")
+def _(h):
+    h.fault("participants", "status", status=500,
+            body={"code": 500, "message": "Internal Server Error"})
+    expect_ok(h.attendees(SMALL), SMALL)
+    n = len(participant_paths(h))
+    if n != 2:
+        fail("%d participants calls, expected 2" % n)
+
+
+@case("zoom_5xx_persistent")
+def _(h):
+    h.fault("participants", "status", times=-1, status=502,
+            body={"code": 502, "message": "Bad Gateway"})
+    r = h.attendees(SMALL)
+    expect_error(r, 502, "zoom_unavailable")
+    n = len(participant_paths(h))
+    if n < 2:
+        fail("no retry (%d call)" % n)
+    if r.elapsed > TIMEOUT_MS / 1000.0 + 1.5:
+        fail("answered after %.2f s" % r.elapsed)
+    return "%d calls in %.2f s" % (n, r.elapsed)
+
+
+@case("zoom_connection_closed_once")
+def _(h):
+    h.fault("participants", "close")
+    expect_ok(h.attendees(SMALL), SMALL, "connection closed once")
+
+
+@case("zoom_connection_closed_persistent")
+def _(h):
+    h.fault("participants", "close", times=-1)
+    r = h.attendees(SMALL)
+    expect_error(r, 502, "zoom_unavailable")
+    if r.elapsed > TIMEOUT_MS / 1000.0 + 1.5:
+        fail("answered after %.2f s" % r.elapsed)
+
+
+@case("zoom_429_per_second_retry_after_1")
+def _(h):
+    h.fault("participants", "status", status=429,
+            headers={"Retry-After": "1", "X-RateLimit-Type": "QPS",
+                     "X-RateLimit-Category": "Medium"},
+            body={"code": 429, "message": "You have reached the maximum "
+                  "per-second rate limit for this API. Try again later."})
+    r = h.attendees(SMALL)
+    expect_ok(r, SMALL, "429 then 200")
+    reqs = [x for x in h.stats()["requests"] if "/participants" in x["path"]]
+    if len(reqs) != 2:
+        fail("%d participants calls, expected 2" % len(reqs))
+    gap = reqs[1]["time"] - reqs[0]["time"]
+    if gap < 0.9:
+        fail("retried %.2f s after Retry-After: 1" % gap)
+    return "retried after %.2f s" % gap
+
+
+@case("zoom_429_without_retry_after")
+def _(h):
+    h.fault("participants", "status", status=429,
+            body={"code": 429, "message": "You have reached the maximum "
+                  "per-second rate limit for this API. Try again later."})
+    expect_ok(h.attendees(SMALL), SMALL, "429 (no headers) then 200")
+
+
+@case("zoom_429_persistent")
+def _(h):
+    h.fault("participants", "status", status=429, times=-1,
+            headers={"Retry-After": "1", "X-RateLimit-Type": "QPS"},
+            body={"code": 429, "message": "You have reached the maximum "
+                  "per-second rate limit for this API. Try again later."})
+    r = h.attendees(SMALL)
+    expect_error(r, 503, "rate_limited")
+    ra = r.header("Retry-After")
+    if ra is not None and not re.fullmatch(r"\d+", ra):
+        fail("Retry-After %r is not a number of seconds" % ra)
+    if r.elapsed > TIMEOUT_MS / 1000.0 + 1.5:
+        fail("answered after %.2f s" % r.elapsed)
+    return "%d calls in %.2f s" % (len(participant_paths(h)), r.elapsed)
+
+
+@case("zoom_429_daily_limit")
+def _(h):
+    until = datetime.datetime.now(datetime.timezone.utc).replace(
+        microsecond=0) + datetime.timedelta(hours=2)
+    iso = until.strftime("%Y-%m-%dT%H:%M:%SZ")
+    h.fault("participants", "status", status=429, times=-1,
+            headers={"Retry-After": iso, "X-RateLimit-Type": "Daily-limit",
+                     "X-RateLimit-Category": "Medium",
+                     "X-RateLimit-Limit": "2000",
+                     "X-RateLimit-Remaining": "0"},
+            body={"code": 429, "message": "You have reached the maximum daily "
+                  "rate limit for this API. Refer to the response header for "
+                  "details on when you can make another request."})
+    r = h.attendees(SMALL)
+    expect_error(r, 503, "rate_limited")
+    ra = r.header("Retry-After")
+    if ra is None or not re.fullmatch(r"\d+", ra):
+        fail("Retry-After %r, expected seconds" % ra)
+    left = (until - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    if abs(int(ra) - left) > 15:
+        fail("Retry-After %s, expected about %d" % (ra, left))
+    n = len(participant_paths(h))
+    if n != 1:
+        fail("%d participants calls: retried a daily limit" % n)
+    if r.elapsed > 1.0:
+        fail("took %.2f s: should answer at once" % r.elapsed)
+
+
+@case("zoom_timeout")
+def _(h):
+    h.fault("participants", "sleep", seconds=TIMEOUT_MS / 1000.0 + 3)
+    r = h.attendees(SMALL)
+    expect_error(r, 504, "zoom_timeout")
+    if r.elapsed > TIMEOUT_MS / 1000.0 + 1.5:
+        fail("answered after %.2f s (budget %.1f s)"
+             % (r.elapsed, TIMEOUT_MS / 1000.0))
+    if r.elapsed < TIMEOUT_MS / 1000.0 - 0.5:
+        fail("gave up after %.2f s, before the budget" % r.elapsed)
+    return "504 after %.2f s, budget %.1f s" % (r.elapsed, TIMEOUT_MS / 1000.0)
+
+
+@case("zoom_http_300")
+def _(h):
+    h.fault("participants", "status", status=300, body={
+        "code": 300, "message": "Cannot access meeting information:%s." % SMALL})
+    expect_error(h.attendees(SMALL), 502, "zoom_bad_response")
+
+
+@case("zoom_not_json")
+def _(h):
+    h.fault("participants", "not_json", times=-1)
+    expect_error(h.attendees(SMALL), 502, "zoom_bad_response")
+
+
+@case("zoom_missing_scope_4711")
+def _(h):
+    h.fault("participants", "status", status=400, times=-1, body={
+        "code": 4711, "message": "Invalid access token, does not contain "
+        "scopes:[%s]." % SCOPE})
+    j = expect_error(h.attendees(SMALL), 502, "zoom_missing_scope")
+    if SCOPE not in j["message"]:
+        fail("message does not name the scope: %r" % j["message"])
+
+
+@case("zoom_permission_denied_200")
+def _(h):
+    h.fault("participants", "status", status=400, times=-1, body={
+        "code": 200, "message": "Only available for Paid or ZMP account: x."})
+    expect_error(h.attendees(SMALL), 502, "zoom_permission_denied")
+
+
+@case("client_abort_keeps_responder_healthy")
+def _(h):
+    h.fault("participants", "sleep", seconds=1.5)
+    try:
+        h.attendees(SMALL, timeout=0.3, record=False)
+    except (socket.timeout, TimeoutError, OSError):
+        pass
+    time.sleep(1.6)
+    expect_ok(h.attendees(SMALL), SMALL, "after a client gave up")
+
+
+# -- log ------------------------------------------------------------------------
+
+@case("one_log_line_per_request")
+def _(h):
+    since = h.responder_log_size()
+    expect_ok(h.attendees(SMALL), SMALL)
+    expect_error(h.post({"zoomCallId": SMALL}, key=None), 401, "unauthorized")
+    expect_error(h.http("GET", API_PATH), 405, "method_not_allowed")
+    trk = [x["trackingid"] for x in h.stats()["requests"]]
+    time.sleep(0.2)
+    lines = [ln for ln in h.responder_lines(since) if "status=" in ln]
+    if len(lines) != 3:
+        fail("%d request log lines for 3 requests: %r" % (len(lines), lines))
+    ok = [ln for ln in lines if "status=200" in ln]
+    if not ok or "meeting=%s" % SMALL not in ok[0]:
+        fail("no status=200 meeting=%s line: %r" % (SMALL, lines))
+    if not ok[0].startswith("zoom-attendees:"):
+        fail("log line does not start with 'zoom-attendees:': %r" % ok[0])
+    if not any(t and ("trackingid=" + t) in ok[0] for t in trk):
+        fail("log line lacks Zoom's trackingid: %r" % ok[0])
+    if not any("status=401" in ln for ln in lines) or \
+            not any("status=405" in ln for ln in lines):
+        fail("missing status=401/405 lines: %r" % lines)
+
+
+# -- plain CGI -------------------------------------------------------------------
+
+@case("cgi_success")
+def _(h):
+    r = h.cgi(body={"zoomCallId": "857 4606 5432"})
+    expect_ok(r, SMALL, "CGI")
+    if r.rc != 0:
+        fail("CGI exit status %d" % r.rc)
+    lines = [ln for ln in r.stderr.decode("utf-8", "replace").splitlines()
+             if "status=" in ln]
+    if len(lines) != 1 or "status=200" not in lines[0]:
+        fail("CGI log lines: %r" % lines)
+
+
+@case("cgi_healthz")
+def _(h):
+    r = h.cgi(method="GET", uri=HEALTH_PATH, key=None, ctype=None)
+    if r.status != 200 or r.json() != {"status": "ok"}:
+        fail("CGI healthz: %r" % r)
+    expect_no_zoom_call(h, "CGI healthz")
+
+
+@case("cgi_rejects")
+def _(h):
+    expect_error(h.cgi(method="GET"), 405, "method_not_allowed", "CGI GET")
+    expect_error(h.cgi(body={"zoomCallId": SMALL}, key=None), 401,
+                 "unauthorized", "CGI no key")
+    expect_error(h.cgi(body={"zoomCallId": SMALL}, ctype="text/plain"), 415,
+                 "unsupported_media_type", "CGI text/plain")
+    expect_error(h.cgi(body=b'{"zoomCallId":"' + b"1" * 70000 + b'"}'), 413,
+                 "body_too_large", "CGI 70 kB")
+    expect_error(h.cgi(body=b"{"), 400, "invalid_json", "CGI bad JSON")
+    expect_error(h.cgi(body={"zoomCallId": "../users/me"}), 400,
+                 "invalid_zoom_call_id", "CGI ../users/me")
+    expect_no_zoom_call(h, "CGI rejects")
+
+
+@case("cgi_token_cache_file")
+def _(h):
+    h.ctl("reset", {"tokens": True})
+    d = os.path.join(h.tmp, "cache")
+    os.mkdir(d)
+    path = os.path.join(d, "zoom-token")
+    env = {"ZOOM_TOKEN_CACHE": path}
+    for m in (SMALL, EMPTY):
+        expect_ok(h.cgi(body={"zoomCallId": m}, env=env), m, "CGI %s" % m)
+    t, p, _ = zoom_calls(h)
+    if t != 1 or p != 2:
+        fail("2 CGI runs: token_calls %d participants_calls %d, expected 1 "
+             "and 2" % (t, p))
+    if not os.path.exists(path):
+        fail("no token cache file at ZOOM_TOKEN_CACHE")
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    if mode != 0o600:
+        fail("token cache file mode %o, expected 600" % mode)
+    # A revoked cached token: the next run refreshes and rewrites the file.
+    h.ctl("revoke")
+    h.ctl("reset", {"tokens": False})
+    expect_ok(h.cgi(body={"zoomCallId": SMALL}, env=env), SMALL,
+              "CGI after revoke")
+    expect_ok(h.cgi(body={"zoomCallId": SMALL}, env=env), SMALL,
+              "CGI after refresh")
+    t, p, _ = zoom_calls(h)
+    if t != 1 or p != 3:
+        fail("after revoke: token_calls %d participants_calls %d, expected 1 "
+             "and 3" % (t, p))
+
+
+@case("cgi_secret_files")
+def _(h):
+    d = os.path.join(h.tmp, "secrets")
+    os.mkdir(d, 0o700)
+    files = {}
+    for name, val in (("INTERNAL_API_KEY", API_KEY),
+                      ("ZOOM_CLIENT_SECRET", CLIENT_SECRET)):
+        p = os.path.join(d, name.lower())
+        with open(p, "w") as f:
+            f.write(val + "\n")
+        os.chmod(p, 0o600)
+        files[name] = None
+        files[name + "_FILE"] = p
+    expect_ok(h.cgi(body={"zoomCallId": SMALL}, env=files), SMALL,
+              "CGI with *_FILE secrets")
+
+
+@case("cgi_wrong_client_secret")
+def _(h):
+    r = h.cgi(body={"zoomCallId": SMALL},
+              env={"ZOOM_CLIENT_SECRET": "itest-not-the-secret-000"})
+    expect_error(r, 502, "zoom_auth_failed", "CGI wrong client secret")
+    t, p, _ = zoom_calls(h)
+    if p != 0:
+        fail("called participants without a token")
+
+
+@case("cgi_missing_config")
+def _(h):
+    for name in ("INTERNAL_API_KEY", "ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID",
+                 "ZOOM_CLIENT_SECRET"):
+        r = h.cgi(body={"zoomCallId": SMALL}, env={name: None})
+        expect_error(r, 500, "server_misconfigured", "CGI without " + name)
+    r = h.cgi(body={"zoomCallId": SMALL}, env={"INTERNAL_API_KEY": "short"},
+              key="short")
+    expect_error(r, 500, "server_misconfigured", "CGI with a 5-char key")
+    expect_no_zoom_call(h, "CGI misconfigured")
+
+
+# -- FastCGI process -------------------------------------------------------------
+
+def _run_until_exit(h, argv, env, seconds=5.0):
+    p = h.spawn(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = p.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        h.kill(p)
+        out, err = p.communicate()
+        return None, out, err
+    return p.returncode, out, err
+
+
+@case("fastcgi_missing_config")
+def _(h):
+    for name in ("INTERNAL_API_KEY", "ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID",
+                 "ZOOM_CLIENT_SECRET"):
+        port = free_port()
+        rc, out, err = _run_until_exit(
+            h, [h.bin, "--listen", "127.0.0.1:%d" % port],
+            h.base_env(**{name: None}))
+        if rc is None:
+            fail("without %s: still running after 5 s" % name)
+        if rc == 0:
+            fail("without %s: exit status 0" % name)
+        if name.encode() not in err:
+            fail("without %s: stderr does not name it: %r" % (name, short(err)))
+        for s in SECRETS:
+            if s.encode() in out + err:
+                fail("without %s: a secret value was printed" % name)
+    # http:// is for loopback only.
+    rc, out, err = _run_until_exit(
+        h, [h.bin, "--listen", "127.0.0.1:%d" % free_port()],
+        h.base_env(ZOOM_API_BASE="http://api.zoom.example/v2"))
+    if rc is None or rc == 0 or b"ZOOM_API_BASE" not in err:
+        fail("http:// non-loopback ZOOM_API_BASE accepted (rc %r, %r)"
+             % (rc, short(err)))
+
+
+@case("command_line_flags")
+def _(h):
+    for flag in ("--help", "--version"):
+        rc, out, err = _run_until_exit(h, [h.bin, flag], h.base_env())
+        if rc != 0 or not (out + err).strip():
+            fail("%s: exit %r, output %r" % (flag, rc, short(out + err)))
+    rc, out, err = _run_until_exit(h, [h.bin, "--check-config"], h.base_env())
+    if rc != 0:
+        fail("--check-config with a complete config: exit %r %r"
+             % (rc, short(out + err)))
+    for s in SECRETS + [ACCOUNT_ID, CLIENT_ID]:
+        if s.encode() in out + err:
+            fail("--check-config printed a value")
+    rc, out, err = _run_until_exit(h, [h.bin, "--check-config"],
+                                   h.base_env(ZOOM_CLIENT_SECRET=None))
+    if rc in (0, None):
+        fail("--check-config without ZOOM_CLIENT_SECRET: exit %r" % rc)
+    if b"ZOOM_CLIENT_SECRET" not in out + err:
+        fail("--check-config does not name ZOOM_CLIENT_SECRET")
+    for s in SECRETS + [ACCOUNT_ID, CLIENT_ID]:
+        if s.encode() in out + err:
+            fail("--check-config printed a value")
+
+
+@case("fastcgi_unix_socket")
+def _(h):
+    sock = os.path.join(h.tmp, "za.sock")
+    p = h.spawn([h.bin, "--listen", sock], env=h.base_env(),
+                stdout=subprocess.DEVNULL,
+                stderr=open(h.responder_log, "ab"))
+    try:
+        deadline = time.monotonic() + 5
+        while not os.path.exists(sock):
+            if p.poll() is not None or time.monotonic() > deadline:
+                fail("no socket at %s (exit %r)" % (sock, p.poll()))
+            time.sleep(0.02)
+        body = json.dumps({"zoomCallId": SMALL}).encode()
+        params = {
+            "GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": "POST",
+            "REQUEST_URI": API_PATH, "SCRIPT_NAME": API_PATH,
+            "DOCUMENT_URI": API_PATH, "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(body)),
+            "HTTP_AUTHORIZATION": "Bearer " + API_KEY,
+            "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1"}
+        for i in range(3):     # the same process, several requests
+            out, _ = fcgi_request(sock, params, body)
+            r = parse_cgi_output(out, "fastcgi unix")
+            h.exchanges.append(r)
+            check_common(r)
+            expect_ok(r, SMALL, "FastCGI over a unix socket, request %d" % i)
+        out, _ = fcgi_request(sock, dict(params, REQUEST_METHOD="GET",
+                                         REQUEST_URI=HEALTH_PATH,
+                                         SCRIPT_NAME=HEALTH_PATH,
+                                         DOCUMENT_URI=HEALTH_PATH,
+                                         CONTENT_LENGTH="0"), b"")
+        r = parse_cgi_output(out, "fastcgi unix healthz")
+        if r.status != 200:
+            fail("healthz over the unix socket: %r" % r)
+    finally:
+        h.kill(p)
+        h.procs.remove(p)
+
+
+@case("no_secrets_in_logs")
+def _(h):
+    for path in (h.responder_log, h.nginx_log, h.cgi_log):
+        try:
+            data = open(path, "rb").read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            continue
+        for s in SECRETS:
+            if s in data:
+                fail("%s contains a secret (%s...)" % (
+                    os.path.basename(path), s[:8]))
+
+
+# ---------------------------------------------------------------------------
+# Runner
+
+
+def after_case(h):
+    """The responder still serves, and no log got a secret or a sanitizer
+    report. Returns a problem, or None."""
+    problems = []
+    if h.responder.poll() is not None:
+        problems.append("the responder exited (status %s)" % h.responder.poll())
+    else:
+        last = h.wait_healthy(3.0)
+        if last is not True:
+            problems.append("healthz failed afterwards: %r" % (last,))
+    for path in (h.responder_log, h.nginx_log, h.cgi_log):
+        data = h.new_log(path)
+        for s in SECRETS:
+            if s in data:
+                problems.append("%s got a secret (%s...)"
+                                % (os.path.basename(path), s[:8]))
+        for m in SANITIZER_MARKS:
+            if m in data:
+                i = data.find(m)
+                problems.append("%s: %s" % (os.path.basename(path),
+                                            short(data[max(0, i - 80):], 400)))
+                break
+    if problems and h.responder.poll() is not None:
+        h.restart_responder()
+    return "; ".join(problems) or None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--bin", default=os.path.join(ROOT, "build",
+                                                  "zoom-attendees"))
+    ap.add_argument("--only", action="append", default=[],
+                    help="run the cases whose name contains SUBSTR "
+                    "(repeatable)")
+    ap.add_argument("--list", action="store_true", help="list the cases")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the temporary directory (logs, configs)")
+    a = ap.parse_args()
+
+    if a.list:
+        for name, _ in CASES:
+            print(name)
+        return 0
+    if not os.access(a.bin, os.X_OK):
+        print("no executable at %s (run make first)" % a.bin, file=sys.stderr)
+        return 2
+    cases = [(n, f) for n, f in CASES
+             if not a.only or any(s in n for s in a.only)]
+    if not cases:
+        print("no case matches %r" % a.only, file=sys.stderr)
+        return 2
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, on_term)
+
+    passed = failed = 0
+    t_start = time.monotonic()
+    h = Harness(os.path.abspath(a.bin), keep=a.keep)
+    try:
+        h.start_standin()
+        h.start_responder()
+        h.start_nginx()
+        if h.wait_healthy(5.0) is not True:
+            raise RuntimeError("nginx -> responder healthz does not answer "
+                               "200; responder log:\n%s" % short(
+                                   open(h.responder_log).read(), 2000))
+        for name in (h.responder_log, h.nginx_log, h.cgi_log):
+            h.new_log(name)
+        for name, fn in cases:
+            sys.stdout.write("%s... " % name)
+            sys.stdout.flush()
+            t0 = time.monotonic()
+            note = None
+            try:
+                h.ctl("reset", {"tokens": False})
+                if h.dirty:
+                    h.dirty = False
+                    r = h.attendees(SMALL, record=False)
+                    if r.status != 200:
+                        raise Failure("warm-up request: %r" % r)
+                    h.ctl("reset", {"tokens": False})
+                note = fn(h)
+                problem = after_case(h)
+                if problem:
+                    raise Failure(problem)
+            except Failure as e:
+                failed += 1
+                print("FAIL: %s" % e)
+                after_case(h)
+                continue
+            except Exception as e:
+                failed += 1
+                tb = traceback.extract_tb(e.__traceback__)[-1]
+                print("FAIL: %s: %s (line %d)" % (type(e).__name__, e,
+                                                  tb.lineno))
+                after_case(h)
+                continue
+            passed += 1
+            took = time.monotonic() - t0
+            extra = [note] if note else []
+            if took > 2:
+                extra.append("%.1f s" % took)
+            print("ok" + (" (%s)" % ", ".join(extra) if extra else ""))
+    except KeyboardInterrupt:
+        print("\ninterrupted")
+        failed += 1
+    except RuntimeError as e:
+        print("setup failed: %s" % e)
+        failed += 1
+    finally:
+        h.close()
+    if os.environ.get("ZA_ITEST_TIMING"):
+        print("# %.1f s" % (time.monotonic() - t_start))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
