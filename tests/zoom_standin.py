@@ -404,7 +404,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(length))
-        self.send_header("x-zm-trackingid", self.tracking_id())
+        self.send_header("x-zm-trackingid",
+                         getattr(self, "trk", None) or self.tracking_id())
         for k, v in (headers or {}).items():
             self.send_header(k, str(v))
         self.end_headers()
@@ -452,6 +453,7 @@ class Handler(BaseHTTPRequestHandler):
             "content_type": self.headers.get("Content-Type", ""),
             "accept": self.headers.get("Accept", ""),
             "body": body.decode("utf-8", "replace"),
+            "trackingid": self.trk,
             "time": time.time(),
         }
         with self.state.lock:
@@ -477,6 +479,7 @@ class Handler(BaseHTTPRequestHandler):
     def dispatch(self):
         try:
             body = self.read_body()
+            self.trk = self.tracking_id()
             url = urllib.parse.urlsplit(self.path)
             parts = url.path.split("/")
             self.meeting = None
