@@ -1,9 +1,5 @@
 /* request.c - body parsing and meeting id validation; see request.h. */
-#include <math.h>
-#include <stdio.h>
 #include <string.h>
-
-#include <cjson/cJSON.h>
 
 #include "json_scan.h"
 #include "request.h"
@@ -62,47 +58,69 @@ req_meeting_id(const char *s, size_t len, struct meeting_id *out)
 	return REQ_OK;
 }
 
+/* A JSON number that is a plain integer: -?digits, no fraction or exponent. */
+static int
+is_plain_integer(struct js_span v)
+{
+	size_t i;
+
+	for (i = 0; i < v.len; i++)
+		if (v.p[i] < '0' || v.p[i] > '9')
+			return 0;
+	return v.len > 0;
+}
+
+/*
+ * The body is small and only one member matters, so it is walked with the
+ * strict scanner (grammar, UTF-8, depth) rather than built into a tree:
+ * this also sees what a tree hides, such as a NUL inside the string
+ * ("\u0000") or zoomCallId given twice.
+ */
 enum req_err
 req_parse_body(const char *body, size_t len, struct meeting_id *out)
 {
-	cJSON		*root = NULL;
-	const cJSON	*id;
-	char		 num[32];
-	double		 v;
+	struct js_iter	 it;
+	struct js_span	 doc = { body, len }, key, val, idval = { NULL, 0 };
+	struct buf	 text;
+	enum js_err	 je;
 	enum req_err	 rc;
+	int		 seen = 0;
 
-	/* Strict first: cJSON accepts invalid UTF-8 and has no depth bound. */
-	if (len == 0 || js_validate(body, len) != JS_OK)
+	memset(out, 0, sizeof(*out));
+	if (len == 0)
 		return REQ_EJSON;
-	if ((root = cJSON_ParseWithLength(body, len)) == NULL) {
-		rc = REQ_EJSON;
-		goto out;
+	if ((je = js_iter_object(&it, doc)) != JS_OK)
+		return je == JS_ETYPE && js_validate(body, len) == JS_OK ?
+		    REQ_ENOTOBJECT : REQ_EJSON;
+	while ((je = js_next_member(&it, &key, &val)) == JS_OK) {
+		if (!js_key_is(key, "zoomCallId"))
+			continue;
+		if (seen++)
+			return REQ_EDUPLICATE;
+		idval = val;
 	}
-	if (!cJSON_IsObject(root)) {
-		rc = REQ_ENOTOBJECT;
-		goto out;
+	if (je != JS_END || !js_at_end(&it))
+		return REQ_EJSON;
+	if (!seen)
+		return REQ_EMISSING;
+
+	if (js_is_string(idval)) {
+		buf_init(&text, REQ_MEETING_ID_MAX * 4);
+		if (js_string_decode(idval, &text) != JS_OK ||
+		    memchr(text.data ? text.data : "", '\0', text.len) != NULL)
+			rc = REQ_EINVALID;	/* too long, or holds a NUL */
+		else
+			rc = req_meeting_id(text.data ? text.data : "",
+			    text.len, out);
+		buf_free(&text);
+		return rc;
 	}
-	id = cJSON_GetObjectItemCaseSensitive(root, "zoomCallId");
-	if (id == NULL || cJSON_IsNull(id)) {
-		rc = REQ_EMISSING;
-		goto out;
+	if (is_plain_integer(idval)) {
+		if (idval.p[0] == '0')
+			return REQ_EINVALID;	/* JSON has no leading zeros */
+		return req_meeting_id(idval.p, idval.len, out);
 	}
-	if (cJSON_IsString(id) && id->valuestring != NULL) {
-		rc = req_meeting_id(id->valuestring, strlen(id->valuestring), out);
-	} else if (cJSON_IsNumber(id)) {
-		v = id->valuedouble;
-		/* A JSON integer of 9-12 digits is exact in a double. */
-		if (!isfinite(v) || v != floor(v) || v < 1e8 || v >= 1e12) {
-			rc = REQ_EINVALID;
-			goto out;
-		}
-		snprintf(num, sizeof(num), "%.0f", v);
-		rc = req_meeting_id(num, strlen(num), out);
-	} else
-		rc = REQ_ETYPE;
-out:
-	cJSON_Delete(root);
-	return rc;
+	return REQ_ETYPE;	/* null, boolean, object, array, other numbers */
 }
 
 int
@@ -148,6 +166,7 @@ req_strerror(enum req_err e)
 		"The body must be a JSON object.",		/* REQ_ENOTOBJECT */
 		"The body has no zoomCallId.",			/* REQ_EMISSING */
 		"zoomCallId must be a string or an integer.",	/* REQ_ETYPE */
+		"zoomCallId appears more than once.",		/* REQ_EDUPLICATE */
 		"zoomCallId is not a Zoom meeting id (9 to 12 digits) "
 		    "nor a meeting UUID (22 to 24 base64 characters).",
 								/* REQ_EINVALID */

@@ -16,6 +16,7 @@ enum req_err {
 	REQ_ENOTOBJECT,		/* JSON, but not an object */
 	REQ_EMISSING,		/* no zoomCallId member */
 	REQ_ETYPE,		/* zoomCallId neither string nor integer */
+	REQ_EDUPLICATE,		/* zoomCallId given twice */
 	REQ_EINVALID,		/* not a meeting id nor a meeting UUID */
 	REQ_ENOMEM,
 	REQ__MAX
