@@ -1246,6 +1246,120 @@ def _(h):
     expect_ok(h.attendees(SMALL), SMALL, "after a client gave up")
 
 
+# -- robustness: Zoom misbehaving in ways the contract groups as "unexpected".
+# The exact code may reasonably differ, so each accepts a small set; what
+# must hold is a JSON 5xx within the budget and a responder that lives on.
+
+def _robust(h, target, kind, codes, **kw):
+    kw.setdefault("times", -1)
+    if target == "token":
+        h.fresh()
+    h.fault(target, kind, **kw)
+    r = h.attendees(SMALL)
+    j = r.json()
+    got = (r.status, j.get("error") if isinstance(j, dict) else None)
+    if got not in codes:
+        fail("%s: got %d %s, expected one of %s" % (
+            kind, r.status, short(r.body, 150),
+            ", ".join("%d %s" % c for c in codes)))
+    expect_error(r, got[0], got[1], kind)
+    if r.elapsed > TIMEOUT_MS / 1000.0 + 1.5:
+        fail("%s: answered after %.2f s (budget %.1f s)"
+             % (kind, r.elapsed, TIMEOUT_MS / 1000.0))
+    return "%d %s in %.2f s" % (got[0], got[1], r.elapsed)
+
+
+BAD = (502, "zoom_bad_response")
+UNAVAILABLE = (502, "zoom_unavailable")
+TIMEOUT = (504, "zoom_timeout")
+
+
+@case("robust_reset_mid_body")
+def _(h):
+    return _robust(h, "participants", "reset_mid_body", [UNAVAILABLE, BAD])
+
+
+@case("robust_short_body")
+def _(h):
+    return _robust(h, "participants", "short_body", [UNAVAILABLE, BAD])
+
+
+@case("robust_connection_reset")
+def _(h):
+    return _robust(h, "participants", "reset", [UNAVAILABLE])
+
+
+@case("robust_invalid_utf8")
+def _(h):
+    return _robust(h, "participants", "invalid_utf8", [BAD])
+
+
+@case("robust_deep_nesting")
+def _(h):
+    return _robust(h, "participants", "deep_nesting", [BAD])
+
+
+@case("robust_wrong_types")
+def _(h):
+    out = [_robust(h, "participants", "wrong_types", [BAD])]
+    for body in ({"page_count": 1, "page_size": 300, "total_records": 1,
+                  "next_page_token": "", "participants": "nobody"},
+                 {"page_count": 1, "page_size": 300, "total_records": 1,
+                  "next_page_token": ["x"], "participants": []},
+                 [{"id": "x"}], "participants", 42, None):
+        h.ctl("reset", {"tokens": False})
+        _robust(h, "participants", "wrong_types", [BAD], body=body)
+    return out[0]
+
+
+@case("robust_endless_body")
+def _(h):
+    return _robust(h, "participants", "endless_body", [BAD, TIMEOUT],
+                   max_seconds=TIMEOUT_MS / 1000.0 + 2)
+
+
+@case("robust_trickle_past_budget")
+def _(h):
+    return _robust(h, "participants", "trickle", [TIMEOUT],
+                   chunk_size=16, interval=0.2)
+
+
+@case("robust_endless_next_page_token")
+def _(h):
+    note = _robust(h, "participants", "endless_next_page_token",
+                   [BAD, TIMEOUT])
+    return "%s, %d pages fetched" % (note, len(participant_paths(h)))
+
+
+@case("robust_token_without_access_token")
+def _(h):
+    return _robust(h, "token", "token_body", [BAD, (502, "zoom_auth_failed")],
+                   body={"token_type": "bearer", "expires_in": 3600,
+                         "scope": SCOPE})
+
+
+@case("robust_token_expires_in_zero")
+def _(h):
+    out = []
+    for e in (0, -5, "3600", None):
+        h.fresh()
+        h.fault("token", "token_body", times=-1, body={
+            "access_token": True, "token_type": "bearer", "expires_in": e,
+            "scope": SCOPE})
+        r = h.attendees(SMALL)
+        j = r.json()
+        got = (r.status, j.get("error") if isinstance(j, dict) else None)
+        if got not in (BAD, (502, "zoom_auth_failed")):
+            fail("expires_in %r: got %d %s" % (e, r.status, short(r.body, 150)))
+        out.append("%r: %d %s" % (e, got[0], got[1]))
+    return "; ".join(out)
+
+
+@case("robust_token_not_json")
+def _(h):
+    return _robust(h, "token", "not_json", [BAD, (502, "zoom_auth_failed")])
+
+
 # -- log ------------------------------------------------------------------------
 
 @case("one_log_line_per_request")
@@ -1478,6 +1592,33 @@ def _(h):
     finally:
         h.kill(p)
         h.procs.remove(p)
+
+
+@case("responder_clean_shutdown")
+def _(h):
+    # SIGTERM with a request in flight: it finishes, then the process exits.
+    h.fault("participants", "sleep", seconds=0.5)
+    with concurrent.futures.ThreadPoolExecutor(1) as ex:
+        fut = ex.submit(h.attendees, SMALL)
+        time.sleep(0.25)
+        since = h.responder_log_size()
+        p = h.responder
+        os.kill(p.pid, signal.SIGTERM)
+        try:
+            rc = p.wait(5)
+        except subprocess.TimeoutExpired:
+            fail("still running 5 s after SIGTERM")
+        r = fut.result()
+    tail = "\n".join(h.responder_lines(since))
+    for m in SANITIZER_MARKS:
+        if m in tail:
+            fail("on exit: %s" % short(tail[tail.find(m) - 80:], 400))
+    h.restart_responder()
+    if r.status != 200:
+        fail("the request in flight got %r" % r)
+    if rc != 0:
+        fail("exit status %d after SIGTERM" % rc)
+    return "exit status %d" % rc
 
 
 @case("no_secrets_in_logs")
