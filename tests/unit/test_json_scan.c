@@ -365,25 +365,33 @@ test_validate_depth(void **state)
 	assert_int_equal(VAL("[[],[],[[]],{\"a\":[]}]"), JS_OK);
 }
 
+/* 2 * pairs alternating levels "[{"a":...}]", inside extra '[' wrappers. */
+static enum js_err
+validate_alternating(int pairs, int extra)
+{
+	char	buf[1024], *p = buf;
+	int	i;
+
+	for (i = 0; i < extra; i++)
+		*p++ = '[';
+	for (i = 0; i < pairs; i++)
+		p += sprintf(p, "[{\"a\":");
+	p += sprintf(p, "0");
+	for (i = 0; i < pairs; i++)
+		p += sprintf(p, "}]");
+	for (i = 0; i < extra; i++)
+		*p++ = ']';
+	*p = '\0';
+	return js_validate(buf, strlen(buf));
+}
+
 static void
 test_validate_depth_mixed(void **state)
 {
-	char	buf[512], *p = buf;
-	int	i;
-
 	(void)state;
-	/* 64 alternating levels: ok. */
-	for (i = 0; i < 32; i++)
-		p += sprintf(p, "[{\"a\":");
-	p += sprintf(p, "0");
-	for (i = 0; i < 32; i++)
-		p += sprintf(p, "}]");
-	assert_int_equal(js_validate(buf, strlen(buf)), JS_OK);
-	/* Wrap once more: 65. */
-	memmove(buf + 1, buf, strlen(buf) + 1);
-	buf[0] = '[';
-	strcat(buf, "]");
-	assert_int_equal(js_validate(buf, strlen(buf)), JS_EDEPTH);
+	assert_int_equal(validate_alternating(32, 0), JS_OK);	/* 64 levels */
+	assert_int_equal(validate_alternating(32, 1), JS_EDEPTH);	/* 65 */
+	assert_int_equal(validate_alternating(31, 2), JS_OK);	/* 64 */
 }
 
 static void
