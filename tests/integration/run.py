@@ -234,6 +234,17 @@ def fcgi_request(address, params, body=b"", timeout=15.0):
 # The processes under test
 
 
+def _die_with_parent():
+    """In the child: get SIGTERM if this harness dies without cleaning up
+    (it starts every process in a session of its own, out of reach of the
+    terminal's Ctrl-C)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class Harness:
     def __init__(self, binary, keep=False, verbose=False):
         self.keep = keep
@@ -264,6 +275,7 @@ class Harness:
 
     def spawn(self, argv, **kw):
         p = subprocess.Popen(argv, start_new_session=True,
+                             preexec_fn=_die_with_parent,
                              stdin=subprocess.DEVNULL, **kw)
         self.procs.append(p)
         return p
