@@ -1,0 +1,592 @@
+#!/usr/bin/env python3
+"""Benchmark of zoom-attendees: `make bench`.
+
+Runs on 127.0.0.1 only, starts every process it needs and stops them all,
+and prints a table (also written to build/bench/results.md).
+
+Upstreams (Zoom stand-ins), both nginx:
+  fast       fixed token and participants answers, no delay: the responder's
+             own cost.
+  realistic  token 80 ms, participants page 120 ms (nginx echo module's
+             echo_sleep): what a caller sees.
+
+Ways through, measured in the same run:
+  - wrk -> nginx (the project's nginx/zoom-attendees.location.conf, FastCGI
+    over TCP with an upstream keepalive pool) -> responder, 1, 2 and 4
+    worker processes started by spawn-fcgi;
+  - reference: wrk -> nginx proxy_pass -> the fast stand-in's participants
+    answer (does no work at all: the limit for any program in that place);
+  - the stand-in on its own;
+  - CGI: the responder as a CGI program against a floor program that only
+    loads the same libraries and calls curl_global_init, timed alternately;
+  - a large meeting (1,000 participants, 4 pages): latency, and CPU
+    instructions counted by callgrind against a 12-participant meeting.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+LOCATION_CONF = os.path.join(ROOT, "nginx", "zoom-attendees.location.conf")
+ECHO_MODULE = "/usr/lib/nginx/modules/ngx_http_echo_module.so"
+KEY = "bench-internal-key-0123456789"
+TOKEN = "bench-access-token"
+SMALL_ID = "12000000012"    # 12 participants, one page
+LARGE_ID = "10000000100"    # 1,000 participants, 4 pages
+API = "/api/zoom/get-meeting-attendees"
+
+PROCS = []
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, timeout=10.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError("nothing listens on port %d" % port)
+
+
+def start(cmd, **kw):
+    p = subprocess.Popen(cmd, start_new_session=True, **kw)
+    PROCS.append(p)
+    return p
+
+
+def stop(p):
+    if p.poll() is None:
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
+def participant(i):
+    return {
+        "id": "pX%020d" % i, "user_id": str(16778240 + i),
+        "name": "Participant %d" % i,
+        "user_email": "person%d@example.com" % i if i % 5 else "",
+        "join_time": "2026-11-20T15:%02d:04Z" % (i % 60),
+        "leave_time": "2026-11-20T16:%02d:12Z" % (i % 60),
+        "duration": 1800 + i, "failover": False, "status": "in_meeting",
+        "registrant_id": "", "internal_user": i % 3 == 0,
+    }
+
+
+def write_pages(root, meeting, total, page_size=300):
+    d = os.path.join(root, meeting)
+    os.makedirs(d, exist_ok=True)
+    pages = max(1, (total + page_size - 1) // page_size)
+    for n in range(pages):
+        rows = [participant(i) for i in range(n * page_size,
+                                              min(total, (n + 1) * page_size))]
+        nxt = "" if n + 1 == pages else "tok%d" % (n + 2)
+        body = {"page_count": pages, "page_size": page_size,
+                "total_records": total, "next_page_token": nxt,
+                "participants": rows}
+        # The first page is p.json; the page after token tokN is ptokN.json.
+        name = "p.json" if n == 0 else "ptok%d.json" % (n + 1)
+        with open(os.path.join(d, name), "w") as f:
+            json.dump(body, f, separators=(",", ":"))
+
+
+NGINX_HEAD = """
+daemon off;
+worker_processes %(workers)s;
+pid %(dir)s/nginx.pid;
+error_log %(dir)s/error.log warn;
+%(modules)s
+events { worker_connections 4096; }
+http {
+    client_body_temp_path %(dir)s/cb;
+    proxy_temp_path %(dir)s/px;
+    fastcgi_temp_path %(dir)s/fc;
+    uwsgi_temp_path %(dir)s/uw;
+    scgi_temp_path %(dir)s/sc;
+    keepalive_requests 1000000;
+"""
+
+
+def upstream_conf(d, port, data, delay_token, delay_page):
+    """A Zoom stand-in: token by `return`, pages as static files."""
+    token = json.dumps({"access_token": TOKEN, "token_type": "bearer",
+                        "expires_in": 3600, "scope": "meeting:read:admin"})
+    if delay_token or delay_page:
+        # echo_sleep delays without blocking the worker; then the same
+        # static answers through an internal location.
+        tok = "echo_sleep %.3f; echo '%s';" % (delay_token, token)
+        pages = ("echo_sleep %.3f; echo_location /static/$mid/p$arg_next_page_token.json;"
+                 % delay_page)
+    else:
+        tok = "return 200 '%s';" % token
+        pages = "try_files /$mid/p$arg_next_page_token.json =404;"
+    return (NGINX_HEAD % {"workers": 1, "dir": d, "modules":
+                          "load_module %s;" % ECHO_MODULE if delay_token else ""}
+            + """
+    access_log %(dir)s/access.log;
+    server {
+        listen 127.0.0.1:%(port)d backlog=4096;
+        root %(data)s;
+        default_type application/json;
+        location = /oauth/token { %(tok)s }
+        location ~ ^/v2/past_meetings/(?<mid>[0-9]+)/participants$ { %(pages)s }
+        location /static/ { internal; alias %(data)s/; }
+    }
+}
+""" % {"dir": d, "port": port, "data": data, "tok": tok, "pages": pages})
+
+
+def front_conf(d, port, fcgi_port, fast_port, keepalive):
+    return (NGINX_HEAD % {"workers": 1, "dir": d, "modules": ""} + """
+    access_log off;
+    upstream zoom_attendees {
+        server 127.0.0.1:%(fcgi)d;
+        keepalive %(ka)d;
+    }
+    upstream fast_zoom {
+        server 127.0.0.1:%(fast)d;
+        keepalive 32;
+    }
+    server {
+        listen 127.0.0.1:%(port)d backlog=4096;
+        include %(loc)s;
+        location = /reference {
+            proxy_pass http://fast_zoom/v2/past_meetings/%(small)s/participants?page_size=300;
+            proxy_method GET;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+}
+""" % {"dir": d, "port": port, "fcgi": fcgi_port, "fast": fast_port,
+       "ka": keepalive, "loc": LOCATION_CONF, "small": SMALL_ID})
+
+
+def start_nginx(d, conf):
+    os.makedirs(d, exist_ok=True)
+    os.chmod(d, 0o755)
+    path = os.path.join(d, "nginx.conf")
+    with open(path, "w") as f:
+        f.write(conf)
+    # fastcgi_params next to the config, as `include fastcgi_params;` wants.
+    shutil.copy("/etc/nginx/fastcgi_params", os.path.join(d, "fastcgi_params"))
+    return start(["nginx", "-p", d, "-c", path], stderr=subprocess.DEVNULL)
+
+
+WRK_LUA = """
+wrk.method = "POST"
+wrk.body = '{"zoomCallId":"%s"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %s"
+"""
+
+
+def wrk(url, conns, secs, lua=None, threads=2):
+    cmd = ["wrk", "-t%d" % min(threads, conns), "-c%d" % conns, "-d%ds" % secs,
+           "--latency"]
+    if lua:
+        cmd += ["-s", lua]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True,
+                         timeout=secs + 30).stdout
+    res = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+           "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+           "non2xx": 0}
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if m:
+        res["non2xx"] = int(m.group(1))
+    m = re.search(r"Socket errors: (.*)", out)
+    res["socket_errors"] = m.group(1).strip() if m else ""
+    for pct in ("50", "99"):
+        m = re.search(r"^\s+%s%%\s+([\d.]+)(us|ms|s)\s*$" % pct, out, re.M)
+        v = float(m.group(1))
+        res["p" + pct] = v / 1000 if m.group(2) == "us" else (
+            v * 1000 if m.group(2) == "s" else v)
+    return res
+
+
+def count_lines(path):
+    try:
+        with open(path, "rb") as f:
+            return sum(1 for _ in f)
+    except FileNotFoundError:
+        return 0
+
+
+def worker_pids(binary):
+    pids = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if os.readlink("/proc/%s/exe" % pid) == binary:
+                pids.append(int(pid))
+        except OSError:
+            pass
+    return sorted(pids)
+
+
+def proc_mem(pid):
+    """Private_Dirty (KiB, smaps_rollup) and VmHWM (KiB)."""
+    pd = hwm = 0
+    with open("/proc/%d/smaps_rollup" % pid) as f:
+        for line in f:
+            if line.startswith("Private_Dirty:"):
+                pd = int(line.split()[1])
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                hwm = int(line.split()[1])
+    return pd, hwm
+
+
+def proc_cpu(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.tmp = tempfile.mkdtemp(prefix="za-bench-")
+        os.chmod(self.tmp, 0o755)
+        self.data = os.path.join(self.tmp, "data")
+        write_pages(self.data, SMALL_ID, 12)
+        write_pages(self.data, LARGE_ID, 1000)
+        os.chmod(self.tmp, 0o755)
+        for root, dirs, files in os.walk(self.tmp):
+            for x in dirs:
+                os.chmod(os.path.join(root, x), 0o755)
+            for x in files:
+                os.chmod(os.path.join(root, x), 0o644)
+        # A private copy of the binary: its path finds the workers.
+        self.binary = os.path.join(self.tmp, "zoom-attendees")
+        shutil.copy(args.bin, self.binary)
+        self.rows = []
+        self.notes = []
+
+    def cleanup(self):
+        for p in reversed(PROCS):
+            stop(p)
+        for pid in worker_pids(self.binary):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def upstream(self, name, delay_token=0.0, delay_page=0.0):
+        port = free_port()
+        d = os.path.join(self.tmp, name)
+        os.makedirs(d, exist_ok=True)
+        os.chmod(d, 0o755)
+        start_nginx(d, upstream_conf(d, port, self.data, delay_token,
+                                     delay_page))
+        wait_port(port)
+        return port, os.path.join(d, "access.log")
+
+    def env(self, up_port, cache=None):
+        e = {"PATH": "/usr/bin:/bin", "INTERNAL_API_KEY": KEY,
+             "ZOOM_ACCOUNT_ID": "bench-account", "ZOOM_CLIENT_ID": "bench-client",
+             "ZOOM_CLIENT_SECRET": "bench-secret",
+             "ZOOM_TOKEN_URL": "http://127.0.0.1:%d/oauth/token" % up_port,
+             "ZOOM_API_BASE": "http://127.0.0.1:%d/v2" % up_port,
+             "ZOOM_TIMEOUT_MS": "10000"}
+        if cache:
+            e["ZOOM_TOKEN_CACHE"] = cache
+        return e
+
+    def responders(self, workers, up_port):
+        port = free_port()
+        p = start(["spawn-fcgi", "-n", "-F", str(workers), "-a", "127.0.0.1",
+                   "-p", str(port), "--", self.binary],
+                  env=self.env(up_port), stdout=subprocess.DEVNULL,
+                  stderr=subprocess.DEVNULL)
+        wait_port(port)
+        for _ in range(100):
+            if len(worker_pids(self.binary)) >= workers:
+                break
+            time.sleep(0.05)
+        return p, port
+
+    def front(self, name, fcgi_port, fast_port, keepalive=8):
+        port = free_port()
+        d = os.path.join(self.tmp, name)
+        start_nginx(d, front_conf(d, port, fcgi_port, fast_port, keepalive))
+        wait_port(port)
+        return port
+
+    def lua(self, meeting):
+        path = os.path.join(self.tmp, "post-%s.lua" % meeting)
+        with open(path, "w") as f:
+            f.write(WRK_LUA % (meeting, KEY))
+        return path
+
+    def row(self, what, r, extra=None):
+        row = {"what": what, "rps": r["rps"], "p50": r["p50"], "p99": r["p99"],
+               "requests": r["requests"], "non2xx": r["non2xx"]}
+        row.update(extra or {})
+        self.rows.append(row)
+        print("  %-58s %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms%s" % (
+            what, r["rps"], r["p50"], r["p99"],
+            "  non-2xx %d" % r["non2xx"] if r["non2xx"] else ""), flush=True)
+        return row
+
+    # ------------------------------------------------------------------
+    def run_fast(self):
+        secs = self.args.seconds
+        fast_port, fast_log = self.upstream("fast")
+        print("fast stand-in", flush=True)
+        # The stand-in alone.
+        r = wrk("http://127.0.0.1:%d/v2/past_meetings/%s/participants?page_size=300"
+                % (fast_port, SMALL_ID), 16, secs)
+        self.row("stand-in alone (participants page), 16 conns", r)
+        best = 0.0
+        ref = None
+        for workers in (1, 2, 4):
+            sp, fcgi_port = self.responders(workers, fast_port)
+            fport = self.front("front-%d" % workers, fcgi_port, fast_port)
+            if ref is None:
+                r = wrk("http://127.0.0.1:%d/reference" % fport, 16, secs)
+                ref = self.row("reference: nginx proxy_pass to stand-in, 16 conns", r)
+            lua = self.lua(SMALL_ID)
+            # warm up: tokens, connections
+            wrk("http://127.0.0.1:%d%s" % (fport, API), 16, 1, lua)
+            pids = worker_pids(self.binary)
+            cpu0 = sum(proc_cpu(p) for p in pids)
+            log0 = count_lines(fast_log)
+            r = wrk("http://127.0.0.1:%d%s" % (fport, API), 16, secs, lua)
+            calls = (count_lines(fast_log) - log0) / max(1, r["requests"])
+            cpu = (sum(proc_cpu(p) for p in pids) - cpu0) / max(1, r["requests"])
+            mem = [proc_mem(p) for p in pids]
+            row = self.row("responder, %d worker(s), 16 conns" % workers, r, {
+                "workers": workers, "calls_per_req": calls,
+                "cpu_us_per_req": cpu * 1e6,
+                "private_dirty_kib": max(m[0] for m in mem),
+                "vmhwm_kib": max(m[1] for m in mem)})
+            row["ratio_ref"] = r["rps"] / ref["rps"]
+            best = max(best, row["ratio_ref"])
+            print("      zoom calls/request %.3f, CPU %.1f us/request, "
+                  "Private_Dirty max %d KiB, VmHWM max %d KiB, ratio to reference %.2f"
+                  % (calls, cpu * 1e6, row["private_dirty_kib"], row["vmhwm_kib"],
+                     row["ratio_ref"]), flush=True)
+            stop(sp)
+            for pid in worker_pids(self.binary):
+                os.kill(pid, signal.SIGTERM)
+            time.sleep(0.3)
+        self.best_ratio = best
+        return fast_port, fast_log
+
+    def run_long(self, fast_port, fast_log):
+        """16 conns until 100,000 requests: p99 and memory afterwards."""
+        workers = 2
+        sp, fcgi_port = self.responders(workers, fast_port)
+        fport = self.front("front-long", fcgi_port, fast_port)
+        lua = self.lua(SMALL_ID)
+        total = 0
+        last = None
+        start_t = time.time()
+        while total < self.args.long_requests and time.time() - start_t < 120:
+            last = wrk("http://127.0.0.1:%d%s" % (fport, API), 16, 5, lua)
+            total += last["requests"]
+        mem = [proc_mem(p) for p in worker_pids(self.binary)]
+        self.long = {"requests": total, "p99_last": last["p99"],
+                     "private_dirty_kib": max(m[0] for m in mem),
+                     "vmhwm_kib": max(m[1] for m in mem), "workers": workers}
+        print("  after %d requests, 2 workers, 16 conns: p99 (last 5 s) %.2f ms, "
+              "Private_Dirty max %d KiB, VmHWM max %d KiB" % (
+                  total, last["p99"], self.long["private_dirty_kib"],
+                  self.long["vmhwm_kib"]), flush=True)
+        stop(sp)
+        for pid in worker_pids(self.binary):
+            os.kill(pid, signal.SIGTERM)
+        time.sleep(0.3)
+
+    def run_realistic(self, fast_port):
+        secs = self.args.seconds
+        real_port, _ = self.upstream("realistic", 0.080, 0.120)
+        print("realistic stand-in (token 80 ms, page 120 ms)", flush=True)
+        r = wrk("http://127.0.0.1:%d/v2/past_meetings/%s/participants?page_size=300"
+                % (real_port, SMALL_ID), 4, secs)
+        alone = self.row("stand-in alone (participants page), 4 conns", r)
+        sp, fcgi_port = self.responders(2, real_port)
+        fport = self.front("front-real", fcgi_port, fast_port)
+        lua = self.lua(SMALL_ID)
+        wrk("http://127.0.0.1:%d%s" % (fport, API), 4, 2, lua)
+        r = wrk("http://127.0.0.1:%d%s" % (fport, API), 4, secs, lua)
+        row = self.row("responder, 2 workers, 4 conns", r)
+        self.added_p50 = row["p50"] - alone["p50"]
+        print("      added p50: %.2f ms" % self.added_p50, flush=True)
+        # The large meeting: 4 pages, 4 x 120 ms.
+        lua = self.lua(LARGE_ID)
+        r = wrk("http://127.0.0.1:%d%s" % (fport, API), 4, secs, lua)
+        self.row("large meeting (1,000 participants, 4 pages), 4 conns", r)
+        stop(sp)
+        for pid in worker_pids(self.binary):
+            os.kill(pid, signal.SIGTERM)
+        time.sleep(0.3)
+
+    def run_cgi(self, fast_port):
+        print("CGI (fast stand-in, ZOOM_TOKEN_CACHE)", flush=True)
+        floor = os.path.join(self.tmp, "floor")
+        cflags = subprocess.run(["pkg-config", "--cflags", "--libs", "fcgi",
+                                 "libcurl", "libcjson"], capture_output=True,
+                                text=True).stdout.split()
+        subprocess.run(["cc", "-O2", "-o", floor, os.path.join(HERE, "floor.c")]
+                       + cflags, check=True)
+        cache = os.path.join(self.tmp, "token-cache")
+        body = ('{"zoomCallId":"%s"}' % SMALL_ID).encode()
+        env = self.env(fast_port, cache)
+        env.update({"REQUEST_METHOD": "POST", "CONTENT_TYPE": "application/json",
+                    "CONTENT_LENGTH": str(len(body)),
+                    "HTTP_AUTHORIZATION": "Bearer " + KEY,
+                    "GATEWAY_INTERFACE": "CGI/1.1"})
+
+        def timed(cmd):
+            t = time.perf_counter()
+            out = subprocess.run(cmd, input=body, env=env, capture_output=True)
+            return (time.perf_counter() - t) * 1000, out
+
+        _, out = timed([self.binary])
+        if not out.stdout.startswith(b"Status: 200"):
+            raise RuntimeError("CGI run failed: %r" % out.stdout[:200])
+        resp, flo, diff = [], [], []
+        for _ in range(self.args.cgi_runs):
+            a, out = timed([self.binary])
+            b, _ = timed([floor])
+            resp.append(a)
+            flo.append(b)
+            diff.append(a - b)
+        self.cgi = {"responder": statistics.median(resp),
+                    "floor": statistics.median(flo),
+                    "diff": statistics.median(diff), "runs": len(diff)}
+        print("  responder median %.2f ms, floor median %.2f ms, "
+              "median(responder - floor) %.2f ms over %d alternate runs" % (
+                  self.cgi["responder"], self.cgi["floor"], self.cgi["diff"],
+                  len(diff)), flush=True)
+
+        # Instructions: callgrind, 12 vs 1,000 participants.
+        counts = {}
+        for meeting, n in ((SMALL_ID, 12), (LARGE_ID, 1000)):
+            b = ('{"zoomCallId":"%s"}' % meeting).encode()
+            e = dict(env, CONTENT_LENGTH=str(len(b)))
+            out = subprocess.run(
+                ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                 self.binary], input=b, env=e, capture_output=True)
+            m = re.search(rb"Collected : (\d+)", out.stderr)
+            if not out.stdout.startswith(b"Status: 200") or not m:
+                raise RuntimeError("callgrind run failed: %r" % out.stderr[-500:])
+            counts[n] = int(m.group(1))
+        self.instr = {"small": counts[12], "large": counts[1000],
+                      "per_participant": (counts[1000] - counts[12]) / 988}
+        print("  instructions: 12 participants %d, 1,000 participants %d, "
+              "marginal %.0f per participant" % (
+                  counts[12], counts[1000], self.instr["per_participant"]),
+              flush=True)
+
+    def report(self):
+        lines = ["| figure | measured | target |", "|---|---|---|"]
+        lines.append("| throughput / nginx proxy_pass reference, best worker count "
+                     "| %.2f | >= 0.5 |" % self.best_ratio)
+        best_rps = max(r["rps"] for r in self.rows if "workers" in r)
+        lines.append("| throughput / original Node endpoint (1,340 req/s, calibration "
+                     "figure) | %.1f x (%.0f req/s) | >= 10 x |" % (
+                         best_rps / 1340.0, best_rps))
+        lines.append("| realistic stand-in, 2 workers, 4 callers: p50 added "
+                     "| %.2f ms | < 1 ms |" % self.added_p50)
+        if hasattr(self, "long"):
+            lines.append("| 16 callers, fast stand-in, p99 (after %d requests) "
+                         "| %.2f ms | < 10 ms |" % (self.long["requests"],
+                                                   self.long["p99_last"]))
+            lines.append("| Private_Dirty per worker after %d requests (VmHWM) "
+                         "| %.2f MiB (%.1f MiB) | < 2 MiB |" % (
+                             self.long["requests"],
+                             self.long["private_dirty_kib"] / 1024,
+                             self.long["vmhwm_kib"] / 1024))
+        calls = [r["calls_per_req"] for r in self.rows if "calls_per_req" in r]
+        lines.append("| Zoom calls per client request, steady state | %s | 1.00 |"
+                     % ", ".join("%.3f" % c for c in calls))
+        if hasattr(self, "cgi"):
+            lines.append("| CGI median(responder - floor), %d alternate runs "
+                         "(responder %.2f ms, floor %.2f ms) | %.2f ms | < 1 ms |" % (
+                             self.cgi["runs"], self.cgi["responder"],
+                             self.cgi["floor"], self.cgi["diff"]))
+            lines.append("| instructions per participant, marginal (12: %d, 1,000: %d) "
+                         "| %.0f | < 10,000 |" % (self.instr["small"],
+                                                  self.instr["large"],
+                                                  self.instr["per_participant"]))
+        table = ["| way through | req/s | p50 ms | p99 ms | CPU us/req | "
+                 "Private_Dirty KiB | VmHWM KiB | ratio to ref |",
+                 "|---|---|---|---|---|---|---|---|"]
+        for r in self.rows:
+            table.append("| %s | %.0f | %.2f | %.2f | %s | %s | %s | %s |" % (
+                r["what"], r["rps"], r["p50"], r["p99"],
+                "%.1f" % r["cpu_us_per_req"] if "cpu_us_per_req" in r else "",
+                r.get("private_dirty_kib", ""), r.get("vmhwm_kib", ""),
+                "%.2f" % r["ratio_ref"] if "ratio_ref" in r else ""))
+        text = "\n".join(["## Targets", ""] + lines + ["", "## Runs", ""] + table)
+        print()
+        print(text)
+        os.makedirs(os.path.join(ROOT, "build", "bench"), exist_ok=True)
+        with open(os.path.join(ROOT, "build", "bench", "results.md"), "w") as f:
+            f.write(text + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default=os.path.join(ROOT, "build", "zoom-attendees"))
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--long-requests", type=int, default=100000)
+    ap.add_argument("--cgi-runs", type=int, default=200)
+    ap.add_argument("--only", default="fast,long,realistic,cgi")
+    args = ap.parse_args()
+    args.bin = os.path.abspath(args.bin)
+    b = Bench(args)
+    only = args.only.split(",")
+    try:
+        fast_port, fast_log = b.run_fast() if "fast" in only else (None, None)
+        if fast_port is None:
+            fast_port, fast_log = b.upstream("fast")
+            b.best_ratio = 0
+        if "long" in only:
+            b.run_long(fast_port, fast_log)
+        if "realistic" in only:
+            b.run_realistic(fast_port)
+        else:
+            b.added_p50 = float("nan")
+        if "cgi" in only:
+            b.run_cgi(fast_port)
+        if b.rows:
+            b.report()
+    finally:
+        b.cleanup()
+
+
+if __name__ == "__main__":
+    main()
