@@ -96,7 +96,7 @@ xstrndup(const char *s, size_t n)
 static char *
 read_secret_file(const char *path, const char **why)
 {
-	char	 tmp[CFG_MAX_VALUE_LEN + 2];
+	char	 tmp[CFG_MAX_VALUE_LEN + 3];	/* value, CRLF, one byte more */
 	size_t	 n = 0;
 	ssize_t	 r;
 	int	 fd;
@@ -118,6 +118,12 @@ read_secret_file(const char *path, const char **why)
 		n += (size_t)r;
 	}
 	close(fd);
+	/* A full tmp means the file goes on: never accept a cut prefix. */
+	if (n == sizeof(tmp)) {
+		secure_zero(tmp, sizeof(tmp));
+		*why = "its _FILE is too large";
+		return NULL;
+	}
 	if (n > 0 && tmp[n - 1] == '\n') {
 		n--;
 		if (n > 0 && tmp[n - 1] == '\r')
@@ -434,6 +440,7 @@ check_url(const char *url, int *is_http)
 {
 	CURLU		*u;
 	char		*scheme = NULL, *host = NULL, *query = NULL, *frag = NULL;
+	char		*user = NULL, *pass = NULL;
 	const char	*why = NULL;
 
 	*is_http = 0;
@@ -450,6 +457,12 @@ check_url(const char *url, int *is_http)
 		why = "must not hold a query or fragment";
 		goto out;
 	}
+	/* --check-config shows URLs, and curl would send these as Basic auth. */
+	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PASSWORD, &pass, 0) == CURLUE_OK) {
+		why = "must not hold a user name or password";
+		goto out;
+	}
 	if (strcmp(scheme, "https") == 0)
 		goto out;
 	if (strcmp(scheme, "http") == 0 && is_loopback_host(host)) {
@@ -462,6 +475,12 @@ out:
 	curl_free(host);
 	curl_free(query);
 	curl_free(frag);
+	if (user != NULL)
+		secure_zero(user, strlen(user));
+	if (pass != NULL)
+		secure_zero(pass, strlen(pass));
+	curl_free(user);
+	curl_free(pass);
 	curl_url_cleanup(u);
 	return why;
 }
