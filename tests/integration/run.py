@@ -642,9 +642,6 @@ class Variants:
     def __init__(self):
         self.failures = []
 
-    def __call__(self):
-        return self
-
     def __enter__(self):
         return self
 
@@ -1045,6 +1042,23 @@ def _(h):
     t, p, _ = zoom_calls(h)
     if t != 0:
         fail("the refreshed token was not cached (%d token calls)" % t)
+
+
+@case("token_expiry_margin")
+def _(h):
+    # Cached until 5 min before expiry: a token that lives 400 s is reused,
+    # one that lives 200 s serves its own request and is then replaced.
+    for life, want in ((400, 1), (200, 2)):
+        h.fresh()
+        h.fault("token", "token_body", times=-1, body={
+            "access_token": True, "token_type": "bearer",
+            "expires_in": life, "scope": SCOPE})
+        for _ in range(2):
+            expect_ok(h.attendees(SMALL), SMALL, "expires_in %d" % life)
+        t, p, _ = zoom_calls(h)
+        if t != want or p != 2:
+            fail("expires_in %d: token_calls %d participants_calls %d, "
+                 "expected %d and 2" % (life, t, p, want))
 
 
 @case("token_rejected_twice")
@@ -1463,6 +1477,26 @@ def _(h):
     if t != 1 or p != 3:
         fail("after revoke: token_calls %d participants_calls %d, expected 1 "
              "and 3" % (t, p))
+
+
+@case("cgi_token_cache_parallel")
+def _(h):
+    # Several CGI runs at once, sharing one cache file that does not exist
+    # yet. All must succeed; how many tokens they fetch is reported.
+    h.ctl("reset", {"tokens": True})
+    path = os.path.join(h.tmp, "cache-parallel", "zoom-token")
+    os.mkdir(os.path.dirname(path))
+    env = {"ZOOM_TOKEN_CACHE": path}
+    with concurrent.futures.ThreadPoolExecutor(6) as ex:
+        res = list(ex.map(lambda _: h.cgi(body={"zoomCallId": SMALL},
+                                          env=env), range(6)))
+    for r in res:
+        expect_ok(r, SMALL, "parallel CGI")
+    t, p, _ = zoom_calls(h)
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    if mode != 0o600:
+        fail("token cache file mode %o, expected 600" % mode)
+    return "6 parallel CGI runs, %d token call(s)" % t
 
 
 @case("cgi_secret_files")
