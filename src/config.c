@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 
+#include "auth.h"
 #include "config.h"
 #include "util.h"
 
@@ -498,6 +499,9 @@ validate(struct config *c)
 		if (strlen(v) < CFG_MIN_KEY_LEN)
 			c->problem[CFG_INTERNAL_API_KEY] =
 			    "shorter than 16 characters";
+		else if (strlen(v) > AUTH_MAX_KEY)	/* could never match */
+			c->problem[CFG_INTERNAL_API_KEY] =
+			    "longer than 512 characters";
 		else if (!is_token_text(v))
 			c->problem[CFG_INTERNAL_API_KEY] =
 			    "holds spaces or non-printable characters";

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "auth.h"
 #include "config.h"
 
 #define API_KEY		"k3y-0123456789abcdef"	/* 20 chars */
@@ -996,6 +997,23 @@ test_api_key_shape(void **state)
 	load_with(&c, "INTERNAL_API_KEY", "0123456789abcdef");	/* 16 */
 	assert_true(c.ok);
 	cfg_free(&c);
+	/* auth_check never matches a key longer than AUTH_MAX_KEY. */
+	{
+		char long_key[AUTH_MAX_KEY + 2];
+
+		memset(long_key, 'k', sizeof(long_key) - 1);
+		long_key[AUTH_MAX_KEY] = '\0';
+		load_with(&c, "INTERNAL_API_KEY", long_key);
+		assert_true(c.ok);
+		cfg_free(&c);
+		long_key[AUTH_MAX_KEY] = 'k';
+		long_key[AUTH_MAX_KEY + 1] = '\0';
+		load_with(&c, "INTERNAL_API_KEY", long_key);
+		assert_false(c.ok);
+		assert_string_equal(c.problem[CFG_INTERNAL_API_KEY],
+		    "longer than 512 characters");
+		cfg_free(&c);
+	}
 	load_with(&c, "INTERNAL_API_KEY", "0123456789 abcdef");
 	assert_false(c.ok);
 	assert_string_equal(c.problem[CFG_INTERNAL_API_KEY],
