@@ -88,5 +88,51 @@ asan:
 run: deps all
 	@sh tests/make-run.sh
 
+# ---- install ------------------------------------------------------------
+# The binary, the man page, the example configurations (nginx/, apache/,
+# contrib/) and the systemd units, with the @NAME@ placeholders in those
+# files replaced by the values below (tests/deploy/run.py installs into a
+# temporary directory the same way, then runs every deployment from there).
+SYSTEMDDIR	?= $(PREFIX)/lib/systemd/system
+CONFDIR		?= /etc/$(PROG)
+RUNSTATEDIR	?= /run
+FCGI_TCP	?= 127.0.0.1:9000
+FCGI_SOCKET	?= $(RUNSTATEDIR)/$(PROG).sock
+SHARE_FILES	= $(wildcard nginx/* apache/* contrib/*) systemd/README.md
+UNIT_FILES	= $(wildcard systemd/*.socket systemd/*.service)
+RENDER		= sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SHAREDIR@|$(SHAREDIR)|g' \
+		  -e 's|@CONFDIR@|$(CONFDIR)|g' -e 's|@RUNSTATEDIR@|$(RUNSTATEDIR)|g' \
+		  -e 's|@FCGI_TCP@|$(FCGI_TCP)|g' -e 's|@FCGI_SOCKET@|$(FCGI_SOCKET)|g'
+
+install: $(BUILD)/$(PROG)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDDIR) \
+		$(DESTDIR)$(SHAREDIR)/nginx $(DESTDIR)$(SHAREDIR)/apache \
+		$(DESTDIR)$(SHAREDIR)/contrib $(DESTDIR)$(SHAREDIR)/systemd
+	install -m 0755 $(BUILD)/$(PROG) $(DESTDIR)$(BINDIR)/$(PROG)
+	$(RENDER) man/$(PROG).8 > $(DESTDIR)$(MANDIR)/man8/$(PROG).8
+	chmod 0644 $(DESTDIR)$(MANDIR)/man8/$(PROG).8
+	@for f in $(SHARE_FILES); do \
+		m=0644; [ -x $$f ] && m=0755; \
+		$(RENDER) $$f > $(DESTDIR)$(SHAREDIR)/$$f && \
+		chmod $$m $(DESTDIR)$(SHAREDIR)/$$f || exit 1; \
+	done
+	@for f in $(UNIT_FILES); do \
+		$(RENDER) $$f > $(DESTDIR)$(SYSTEMDDIR)/$${f#systemd/} && \
+		chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/$${f#systemd/} || exit 1; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/$(PROG) $(DESTDIR)$(MANDIR)/man8/$(PROG).8
+	rm -f $(SHARE_FILES:%=$(DESTDIR)$(SHAREDIR)/%)
+	rm -f $(UNIT_FILES:systemd/%=$(DESTDIR)$(SYSTEMDDIR)/%)
+	rmdir $(DESTDIR)$(SHAREDIR)/nginx $(DESTDIR)$(SHAREDIR)/apache \
+		$(DESTDIR)$(SHAREDIR)/contrib $(DESTDIR)$(SHAREDIR)/systemd \
+		$(DESTDIR)$(SHAREDIR) 2>/dev/null || true
+
+# Every deployment (nginx, Apache, systemd, spawn-fcgi, CGI) started for real.
+.PHONY: deploy
+deploy: $(BUILD)/$(PROG)
+	python3 tests/deploy/run.py --bin $(BUILD)/$(PROG)
+
 clean:
 	rm -rf build build-asan build-fuzz
