@@ -77,6 +77,9 @@ deps:
 
 unit: $(UNIT_TESTS) $(REPLAYS)
 
+integration: all
+	python3 tests/integration/run.py --bin $(BUILD)/$(PROG)
+
 check: deps
 	@sh tests/run-all.sh
 

@@ -15,6 +15,7 @@ worker_init(struct worker *w, struct app *app)
 	memset(w, 0, sizeof(*w));
 	w->app = app;
 	buf_init(&w->body, REQ_MAX_BODY);
+	buf_init(&w->wire, RESP_MAX_BODY + 4096);
 	return zhttp_init(&w->http, app->cfg.allow_http);
 }
 
@@ -23,6 +24,7 @@ worker_free(struct worker *w)
 {
 	zhttp_free(&w->http);
 	buf_free(&w->body);
+	buf_free(&w->wire);
 }
 
 static const enum resp_kind zoom_to_resp[ZOOM__MAX] = {

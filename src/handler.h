@@ -21,6 +21,7 @@ struct worker {
 	struct app		*app;
 	struct zoom_http	 http;
 	struct buf		 body;		/* request body, reused */
+	struct buf		 wire;		/* serialised answer, reused */
 };
 
 /* How the handler reads the request; ctx is the transport's. */

@@ -2,7 +2,16 @@
  * main.c - zoom-attendees: start-up, the FastCGI accept loop with worker
  * threads, plain CGI, and a clean stop on SIGTERM/SIGHUP/SIGINT.
  */
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
@@ -19,18 +28,10 @@
 #include "log.h"
 #include "util.h"
 
-#define THREAD_STACK	(512 * 1024)	/* handler frames are small */
-#define STOP_POLL_MS	50		/* how often idle threads are nudged */
+#define THREAD_STACK	(256 * 1024)	/* handler frames are small */
 #define LISTEN_BACKLOG	1024
 #define SD_LISTEN_FD	3		/* systemd socket activation, sd_listen_fds(3) */
-
-struct slot {
-	pthread_t		 tid;
-	struct worker		 w;
-	volatile sig_atomic_t	 busy;	/* between accept and finish */
-	volatile sig_atomic_t	 done;	/* the thread has left its loop */
-	int			 started;
-};
+#define WIRE_KEEP	(256 * 1024)	/* answer buffer kept between requests */
 
 static volatile sig_atomic_t	 stopping;
 static int			 listen_fd;
@@ -57,6 +58,30 @@ static const char usage[] =
 
 /* ---- FastCGI transport ------------------------------------------------ */
 
+/*
+ * Concurrency model. libfcgi's own loop binds a thread to a connection for
+ * as long as the web server keeps it open (nginx fastcgi_keep_conn), so
+ * kept connections beyond the thread count wait unserved. Instead, every
+ * connection lives in one epoll set with EPOLLONESHOT, and each worker
+ * thread takes turns waiting on it (leader/followers): the thread that is
+ * woken serves exactly the connection that has a request, re-arms it, and
+ * waits again. Idle kept connections cost no thread; there is no hand-off
+ * between threads; new connections are accepted by whichever thread is free.
+ * libfcgi still parses and writes the records: FCGX_Accept_r is given a
+ * connection whose request is already readable.
+ */
+
+#define IO_TIMEOUT_S	30	/* a connection stalled mid-record is dropped */
+#define DRAIN_MAX	(1024 * 1024) /* unread body discarded to keep a connection */
+
+struct fcgi_server {
+	int			 epfd;
+	int			 listen_fd;
+	int			 sig_fd;	/* signalfd: SIGTERM, SIGHUP, SIGINT */
+	int			 stop_fd;	/* eventfd, readable once stopping */
+	struct app		*app;
+};
+
 static const char *
 fcgi_param(void *ctx, const char *name)
 {
@@ -69,134 +94,241 @@ fcgi_read(void *ctx, char *buf, size_t len)
 	return FCGX_GetStr(buf, (int)len, ((FCGX_Request *)ctx)->in);
 }
 
-static void
-serve_one(struct worker *w, const struct req_io *io,
-    int (*put)(void *ctx, const char *data, size_t len), void *ctx)
-{
-	struct response	 resp;
-	struct buf	 wire;
-
-	resp_init(&resp);
-	handle_request(w, io, &resp);
-	buf_init(&wire, RESP_MAX_BODY + 4096);
-	if (resp_serialize(&resp, &wire) == 0)
-		put(ctx, wire.data, wire.len);
-	else
-		log_warnx("answer too large to send");
-	buf_free(&wire);
-	resp_free(&resp);
-}
-
 static int
 fcgi_put(void *ctx, const char *data, size_t len)
 {
 	return FCGX_PutStr(data, (int)len, ((FCGX_Request *)ctx)->out);
 }
 
-static void *
-worker_main(void *arg)
+static void
+serve_one(struct worker *w, const struct req_io *io,
+    int (*put)(void *ctx, const char *data, size_t len), void *ctx)
 {
-	struct slot	*s = arg;
-	FCGX_Request	 req;
-	struct req_io	 io = { fcgi_param, fcgi_read, &req };
+	struct response	 resp;
+	struct buf	*wire = &w->wire;
 
-	/* Fail accept() on a signal, so a stop reaches idle threads. */
-	FCGX_InitRequest(&req, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
-	while (!stopping) {
-		if (FCGX_Accept_r(&req) < 0) {
-			if (stopping)
-				break;
-			continue;	/* interrupted, or a broken connection */
+	resp_init(&resp);
+	handle_request(w, io, &resp);
+	buf_reset(wire);
+	if (resp_serialize(&resp, wire) == 0)
+		put(ctx, wire->data, wire->len);
+	else
+		log_warnx("answer too large to send");
+	resp_free(&resp);
+	if (wire->size > WIRE_KEEP)	/* a large meeting: give it back */
+		buf_free(wire);
+}
+
+/* Accept every pending connection and watch it for its first request. */
+static void
+accept_all(struct fcgi_server *srv)
+{
+	struct epoll_event	ev;
+	struct timeval		tv = { IO_TIMEOUT_S, 0 };
+	int			fd, one = 1;
+
+	for (;;) {
+		fd = accept4(srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				log_warn("accept");
+			return;
 		}
-		s->busy = 1;
-		serve_one(&s->w, &io, fcgi_put, &req);
-		FCGX_Finish_r(&req);
-		s->busy = 0;
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		/* Fails harmlessly on unix sockets. */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		ev.events = EPOLLIN | EPOLLONESHOT;
+		ev.data.fd = fd;
+		if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+			log_warn("epoll_ctl");
+			close(fd);
+		}
 	}
-	FCGX_Free(&req, 1);
-	s->done = 1;
-	return NULL;
+}
+
+/* Serve the request waiting on fd; keep or close the connection after. */
+static void
+serve_connection(struct fcgi_server *srv, struct worker *w, FCGX_Request *req,
+    int fd)
+{
+	struct req_io		 io = { fcgi_param, fcgi_read, req };
+	struct epoll_event	 ev;
+	char			 junk[4096];
+	long			 n, drained = 0;
+
+	req->ipcFd = fd;
+	/* Else FCGX_Accept_r's opening FCGX_Finish_r would close fd. */
+	req->keepConnection = 1;
+	if (FCGX_Accept_r(req) < 0)
+		return;	/* the web server closed it: libfcgi closed fd */
+	serve_one(w, &io, fcgi_put, req);
+	/* Leave the stream at a record boundary for the next request. */
+	while ((n = FCGX_GetStr(junk, sizeof(junk), req->in)) > 0)
+		if ((drained += n) > DRAIN_MAX) {
+			req->keepConnection = 0;
+			break;
+		}
+	FCGX_Finish_r(req);
+	if (req->ipcFd >= 0) {
+		ev.events = EPOLLIN | EPOLLONESHOT;
+		ev.data.fd = fd;
+		if (epoll_ctl(srv->epfd, EPOLL_CTL_MOD, fd, &ev) < 0) {
+			log_warn("epoll_ctl");
+			close(fd);
+		}
+	}
+	req->ipcFd = -1;
 }
 
 static void
-on_nudge(int sig)
+begin_stop(struct fcgi_server *srv)
 {
-	(void)sig;	/* only there to interrupt accept() and read() */
+	struct signalfd_siginfo	 si;
+	uint64_t		 one = 1;
+
+	if (read(srv->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		log_warnx("signal %u: finishing requests in flight, then exiting",
+		    si.ssi_signo);
+	stopping = 1;
+	/* Level-triggered and never read: wakes every waiting thread. */
+	if (write(srv->stop_fd, &one, sizeof(one)) < 0)
+		log_warn("write(eventfd)");
+}
+
+struct thread_arg {
+	struct fcgi_server	*srv;
+	struct worker		 w;
+};
+
+static void *
+worker_main(void *arg)
+{
+	struct thread_arg	*ta = arg;
+	struct fcgi_server	*srv = ta->srv;
+	struct epoll_event	 ev;
+	FCGX_Request		 req;
+	int			 n;
+
+	/* listen_sock -1: libfcgi must never accept on its own. */
+	FCGX_InitRequest(&req, -1, FCGI_FAIL_ACCEPT_ON_INTR);
+	for (;;) {
+		n = epoll_wait(srv->epfd, &ev, 1, stopping ? 0 : -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;	/* stopping and nothing left that is ready */
+		if (ev.data.fd == srv->stop_fd) {
+			if (!stopping)
+				continue;
+			/* Serve what is already readable, then leave. */
+			n = epoll_wait(srv->epfd, &ev, 1, 0);
+			if (n <= 0 || ev.data.fd == srv->stop_fd)
+				break;
+		}
+		if (ev.data.fd == srv->sig_fd)
+			begin_stop(srv);
+		else if (ev.data.fd == srv->listen_fd) {
+			if (!stopping)
+				accept_all(srv);
+		} else
+			serve_connection(srv, &ta->w, &req, ev.data.fd);
+	}
+	FCGX_Free(&req, 0);
+	return NULL;
+}
+
+static int
+watch(int epfd, int fd, uint32_t events)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
+	ev.data.fd = fd;
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
 static int
 serve_fastcgi(struct app *app)
 {
-	struct slot		*slots;
-	struct sigaction	 sa;
-	sigset_t		 stopset, old;
+	struct fcgi_server	 srv;
+	struct thread_arg	*ta;
+	pthread_t		*tids;
 	pthread_attr_t		 attr;
-	struct timespec		 ts = { 0, STOP_POLL_MS * 1000000L };
-	int			 i, n = app->cfg.threads, sig, alive, rc = 0;
+	sigset_t		 stopset;
+	int			 i, n = app->cfg.threads, started = 0, rc = 0, fl;
 
-	if ((slots = calloc((size_t)n, sizeof(*slots))) == NULL) {
-		log_warn("calloc");
-		return 1;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_nudge;	/* no SA_RESTART: interrupt the call */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGUSR1, &sa, NULL);
+	memset(&srv, 0, sizeof(srv));
+	srv.app = app;
+	srv.listen_fd = listen_fd;
 	signal(SIGPIPE, SIG_IGN);
-
-	/* Threads inherit the mask: only this thread takes stop signals. */
 	sigemptyset(&stopset);
 	sigaddset(&stopset, SIGTERM);
 	sigaddset(&stopset, SIGHUP);
 	sigaddset(&stopset, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &stopset, &old);
+	/* Threads inherit the mask; the signals arrive through sig_fd. */
+	pthread_sigmask(SIG_BLOCK, &stopset, NULL);
 
+	/* The listening socket may be shared with sibling processes
+	 * (spawn-fcgi -F, mod_fcgid): non-blocking, so a sibling's win
+	 * never leaves us blocked in accept(). */
+	if ((fl = fcntl(listen_fd, F_GETFL)) < 0 ||
+	    fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+	    (srv.epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    (srv.sig_fd = signalfd(-1, &stopset, SFD_CLOEXEC | SFD_NONBLOCK)) < 0 ||
+	    (srv.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
+	    watch(srv.epfd, listen_fd, EPOLLIN | EPOLLEXCLUSIVE) < 0 ||
+	    watch(srv.epfd, srv.sig_fd, EPOLLIN) < 0 ||
+	    watch(srv.epfd, srv.stop_fd, EPOLLIN) < 0) {
+		log_warn("cannot set up the event loop");
+		return 1;
+	}
+
+	ta = calloc((size_t)n, sizeof(*ta));
+	tids = calloc((size_t)n, sizeof(*tids));
+	if (ta == NULL || tids == NULL) {
+		log_warn("calloc");
+		free(ta);
+		free(tids);
+		return 1;
+	}
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, THREAD_STACK);
 	for (i = 0; i < n; i++) {
-		if (worker_init(&slots[i].w, app) < 0) {
+		ta[i].srv = &srv;
+		if (worker_init(&ta[i].w, app) < 0) {
 			log_warnx("cannot initialise libcurl for worker %d", i);
 			rc = 1;
 			break;
 		}
-		if (pthread_create(&slots[i].tid, &attr, worker_main,
-		    &slots[i]) != 0) {
+		if (pthread_create(&tids[i], &attr, worker_main, &ta[i]) != 0) {
 			log_warn("pthread_create");
-			worker_free(&slots[i].w);
+			worker_free(&ta[i].w);
 			rc = 1;
 			break;
 		}
-		slots[i].started = 1;
+		started++;
 	}
 	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		uint64_t one = 1;
 
-	if (rc == 0) {
-		sigwait(&stopset, &sig);
-		log_warnx("signal %d: finishing requests in flight, then exiting",
-		    sig);
+		stopping = 1;
+		if (write(srv.stop_fd, &one, sizeof(one)) < 0)
+			log_warn("write(eventfd)");
 	}
-	stopping = 1;
-	/* Nudge idle threads until every one has left its loop. */
-	do {
-		alive = 0;
-		for (i = 0; i < n; i++) {
-			if (!slots[i].started || slots[i].done)
-				continue;
-			alive = 1;
-			if (!slots[i].busy)
-				pthread_kill(slots[i].tid, SIGUSR1);
-		}
-		if (alive)
-			nanosleep(&ts, NULL);
-	} while (alive);
-	for (i = 0; i < n; i++) {
-		if (!slots[i].started)
-			continue;
-		pthread_join(slots[i].tid, NULL);
-		worker_free(&slots[i].w);
+	for (i = 0; i < started; i++) {
+		pthread_join(tids[i], NULL);
+		worker_free(&ta[i].w);
 	}
-	free(slots);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	free(ta);
+	free(tids);
+	close(srv.stop_fd);
+	close(srv.sig_fd);
+	close(srv.epfd);
 	return rc;
 }
 
