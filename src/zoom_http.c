@@ -1,5 +1,6 @@
 /* zoom_http.c - libcurl exchange with retries; see zoom_http.h. */
 #include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -291,8 +292,9 @@ zhttp_retry_after(const char *v, time_t now, int *is_date)
 	*is_date = 0;
 	if (v == NULL || *v == '\0')
 		return -1;
-	if (parse_int(v, 0, 7 * 86400, &secs) == 0)
-		return (long)secs;
+	/* RFC 9110 10.2.3 delay-seconds: any size; capped like a date. */
+	if (parse_int(v, 0, LLONG_MAX, &secs) == 0)
+		return secs > 7 * 86400 ? 7 * 86400 : (long)secs;
 	*is_date = 1;
 	if (parse_iso8601(v, &when) < 0 && (when = curl_getdate(v, NULL)) < 0)
 		return -1;
