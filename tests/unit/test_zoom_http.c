@@ -1,0 +1,644 @@
+/*
+ * test_zoom_http.c - Retry-After parsing, and one exchange with retries
+ * against a canned HTTP server on 127.0.0.1 run in a thread.
+ */
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "util.h"
+#include "zoom_http.h"
+
+/* 2030-01-01T00:00:00Z */
+#define T2030	((time_t)1893456000)
+
+/* ---- Retry-After ---------------------------------------------------- */
+
+static void
+test_retry_seconds(void **state)
+{
+	int is_date = -1;
+
+	(void)state;
+	assert_int_equal(zhttp_retry_after("120", T2030, &is_date), 120);
+	assert_int_equal(is_date, 0);
+	is_date = -1;
+	assert_int_equal(zhttp_retry_after("0", T2030, &is_date), 0);
+	assert_int_equal(is_date, 0);
+	assert_int_equal(zhttp_retry_after("1", T2030, &is_date), 1);
+	assert_int_equal(zhttp_retry_after("604800", T2030, &is_date), 604800);
+	assert_int_equal(is_date, 0);
+	/* Larger delays are capped at 7 days like dates, not refused. */
+	assert_int_equal(zhttp_retry_after("604801", T2030, &is_date), 604800);
+	assert_int_equal(is_date, 0);
+	assert_int_equal(zhttp_retry_after("86400000", T2030, &is_date), 604800);
+	assert_int_equal(is_date, 0);
+}
+
+static void
+test_retry_iso(void **state)
+{
+	int is_date = -1;
+
+	(void)state;
+	/* Zoom's daily limit form: an ISO 8601 UTC time. */
+	assert_int_equal(zhttp_retry_after("2030-01-01T00:00:00Z", T2030 - 60,
+	    &is_date), 60);
+	assert_int_equal(is_date, 1);
+	assert_int_equal(zhttp_retry_after("2030-01-01T00:00:00Z", T2030 - 3600,
+	    &is_date), 3600);
+	assert_int_equal(zhttp_retry_after("2030-01-01T00:00:00.123Z",
+	    T2030 - 60, &is_date), 60);
+	assert_int_equal(zhttp_retry_after("2030-01-01T01:00:00+01:00",
+	    T2030 - 60, &is_date), 60);
+	assert_int_equal(zhttp_retry_after("2029-12-31T23:00:00-01:00",
+	    T2030 - 60, &is_date), 60);
+	assert_int_equal(zhttp_retry_after("2030-01-01T00:00:00-01:00",
+	    T2030 - 60, &is_date), 3660);
+	assert_int_equal(zhttp_retry_after("2030-03-01T12:34:56Z", T2030,
+	    &is_date), 604800);	/* capped at 7 days */
+	assert_int_equal(is_date, 1);
+	assert_int_equal(zhttp_retry_after("2030-01-07T23:59:59Z", T2030,
+	    &is_date), 604799);
+	/* Leap years: 2028-02-29 exists. */
+	assert_int_equal(zhttp_retry_after("2028-03-01T00:00:00Z",
+	    (time_t)1835481600 - 10, &is_date), 10);	/* 2028-03-01 */
+	assert_int_equal(zhttp_retry_after("2028-02-29T23:59:50Z",
+	    (time_t)1835481600 - 20, &is_date), 10);
+}
+
+static void
+test_retry_http_date(void **state)
+{
+	int is_date = -1;
+
+	(void)state;
+	/* RFC 9110 5.6.7: IMF-fixdate, and the obsolete forms. */
+	assert_int_equal(zhttp_retry_after("Tue, 01 Jan 2030 00:00:00 GMT",
+	    T2030 - 60, &is_date), 60);
+	assert_int_equal(is_date, 1);
+	assert_int_equal(zhttp_retry_after("Tuesday, 01-Jan-30 00:00:00 GMT",
+	    T2030 - 60, &is_date), 60);
+	assert_int_equal(zhttp_retry_after("Tue Jan  1 00:00:00 2030",
+	    T2030 - 60, &is_date), 60);
+	assert_int_equal(zhttp_retry_after("Tue, 01 Jan 2030 00:00:00 GMT",
+	    T2030 - 604800 * 2, &is_date), 604800);
+}
+
+static void
+test_retry_past(void **state)
+{
+	int is_date = -1;
+
+	(void)state;
+	assert_int_equal(zhttp_retry_after("2020-05-31T00:00:00Z", T2030,
+	    &is_date), 0);
+	assert_int_equal(is_date, 1);
+	is_date = -1;
+	assert_int_equal(zhttp_retry_after("Sun, 31 May 2020 00:00:00 GMT",
+	    T2030, &is_date), 0);
+	assert_int_equal(is_date, 1);
+	/* Now exactly, and one second ago. */
+	assert_int_equal(zhttp_retry_after("2030-01-01T00:00:00Z", T2030,
+	    &is_date), 0);
+	assert_int_equal(zhttp_retry_after("2030-01-01T00:00:00Z", T2030 + 1,
+	    &is_date), 0);
+	assert_int_equal(zhttp_retry_after("2030-01-01T00:00:00Z", T2030 - 1,
+	    &is_date), 1);
+}
+
+static void
+test_retry_junk(void **state)
+{
+	static const char *const junk[] = {
+		"soon", "tomorrow", "-1", "+120", " 120", "120 ", "12abc",
+		"1.5", "1e3", "0x10", "Mon", "GMT",
+		"99999999999999999999",
+		"2030-13-01T00:00:00Z", "2030-01-01T24:00:00Z",
+		"2030-01-01T00:60:00Z", "2030-01-01T00:00:00",
+		"2030-01-01T00:00:00Zjunk", "2030-01-01T00:00:00+0100",
+		"2030-01-01T00:00:00+24:00", "2030-01-01 00:00:00",
+		"2030-1-1T0:0:0Z", "\x01", "120\r\n",
+	};
+	size_t	i;
+	int	is_date;
+
+	(void)state;
+	assert_int_equal(zhttp_retry_after(NULL, T2030, &is_date), -1);
+	assert_int_equal(is_date, 0);
+	assert_int_equal(zhttp_retry_after("", T2030, &is_date), -1);
+	assert_int_equal(is_date, 0);
+	for (i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
+		if (zhttp_retry_after(junk[i], T2030, &is_date) != -1)
+			fail_msg("\"%s\" accepted", junk[i]);
+}
+
+/* ---- a canned HTTP server on 127.0.0.1 ------------------------------ */
+
+#define MAX_ANSWERS	8
+#define HANG		"<hang>"	/* read the request, never answer */
+
+struct server {
+	int		 fd;
+	int		 port;
+	pthread_t	 thread;
+	const char	*answers[MAX_ANSWERS];
+	int		 nanswers;
+	int		 served;		/* connections accepted */
+	char		 requests[8192];	/* every request, in order */
+	size_t		 reqlen;
+};
+
+static void
+read_request(struct server *s, int c)
+{
+	char	 buf[4096], *hdr_end, *cl;
+	size_t	 n = 0, want = 0;
+	ssize_t	 r;
+
+	for (;;) {
+		if (n >= sizeof(buf) - 1)
+			break;
+		if ((r = recv(c, buf + n, sizeof(buf) - 1 - n, 0)) <= 0)
+			break;
+		n += (size_t)r;
+		buf[n] = '\0';
+		if ((hdr_end = strstr(buf, "\r\n\r\n")) == NULL)
+			continue;
+		if (want == 0 && (cl = strcasestr(buf, "\r\nContent-Length:")) != NULL &&
+		    cl < hdr_end)
+			want = (size_t)(hdr_end + 4 - buf) + strtoul(cl + 17, NULL, 10);
+		if (n >= want)
+			break;
+	}
+	if (s->reqlen + n < sizeof(s->requests)) {
+		memcpy(s->requests + s->reqlen, buf, n);
+		s->reqlen += n;
+		s->requests[s->reqlen] = '\0';
+	}
+}
+
+static void *
+serve(void *arg)
+{
+	struct server	*s = arg;
+	struct timeval	 tv = { 5, 0 };
+	char		 drain[256];
+	int		 c, i;
+
+	for (i = 0; i < s->nanswers; i++) {
+		if ((c = accept(s->fd, NULL, NULL)) < 0)
+			break;
+		s->served++;
+		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		read_request(s, c);
+		if (strcmp(s->answers[i], HANG) == 0) {
+			/* Until the client gives up and closes. */
+			while (recv(c, drain, sizeof(drain), 0) > 0)
+				;
+		} else
+			(void)!write(c, s->answers[i], strlen(s->answers[i]));
+		close(c);
+	}
+	return NULL;
+}
+
+static void
+server_start(struct server *s, const char *const *answers, int n)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	int			i, one = 1;
+
+	memset(s, 0, sizeof(*s));
+	assert_true(n <= MAX_ANSWERS);
+	for (i = 0; i < n; i++)
+		s->answers[i] = answers[i];
+	s->nanswers = n;
+	assert_true((s->fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
+	setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(s->fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(s->fd, 8), 0);
+	assert_int_equal(getsockname(s->fd, (struct sockaddr *)&sin, &len), 0);
+	s->port = ntohs(sin.sin_port);
+	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+}
+
+static void
+server_stop(struct server *s)
+{
+	shutdown(s->fd, SHUT_RDWR);	/* wakes accept() */
+	pthread_join(s->thread, NULL);
+	close(s->fd);
+}
+
+static void
+url_of(const struct server *s, const char *path, char *out, size_t len)
+{
+	snprintf(out, len, "http://127.0.0.1:%d%s", s->port, path);
+}
+
+static int
+group_setup(void **state)
+{
+	(void)state;
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	curl_global_cleanup();
+	return 0;
+}
+
+#define OK_EMPTY	"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+#define ERR_500		"HTTP/1.1 500 Oops\r\nx-zm-trackingid: first\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+#define ERR_503		"HTTP/1.1 503 Busy\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+/* One zhttp_request against s with a fresh handle; fills a and calls. */
+static enum zhttp_err
+do_request(struct server *s, int allow_http, const char *post, size_t cap,
+    int64_t budget_ms, struct http_answer *a, int *calls)
+{
+	struct zoom_http	 h;
+	struct curl_slist	*hdrs = NULL;
+	char			 url[128];
+	enum zhttp_err		 rc;
+
+	assert_int_equal(zhttp_init(&h, allow_http), 0);
+	url_of(s, "/v2/past_meetings/123456789/participants?page_size=300",
+	    url, sizeof(url));
+	hdrs = curl_slist_append(hdrs, "Authorization: Bearer test-token");
+	zhttp_answer_init(a, cap);
+	*calls = 0;
+	rc = zhttp_request(&h, url, hdrs, post, now_ms() + budget_ms, a, calls);
+	curl_slist_free_all(hdrs);
+	zhttp_free(&h);
+	zhttp_free(&h);		/* twice is harmless */
+	return rc;
+}
+
+static void
+test_http_ok(void **state)
+{
+	static const char *const answers[] = {
+		"HTTP/1.1 200 OK\r\n"
+		"Content-Type: application/json\r\n"
+		"X-ZM-TRACKINGID:  v=2.0;clid=us06;rid=ABC \t\r\n"
+		"Content-Length: 16\r\n"
+		"Connection: close\r\n\r\n"
+		"{\"participants\"}",
+	};
+	struct server		s;
+	struct http_answer	a;
+	int			calls;
+
+	(void)state;
+	server_start(&s, answers, 1);
+	assert_int_equal(do_request(&s, 1, NULL, 1024, 5000, &a, &calls),
+	    ZHTTP_OK);
+	server_stop(&s);
+	assert_int_equal(calls, 1);
+	assert_int_equal(a.status, 200);
+	assert_int_equal(a.body.len, 16);
+	assert_string_equal(a.body.data, "{\"participants\"}");
+	/* Header names are case-insensitive; blanks around are trimmed. */
+	assert_string_equal(a.trackingid, "v=2.0;clid=us06;rid=ABC");
+	assert_string_equal(a.retry_after, "");
+	assert_false(a.daily_limit);
+	assert_false(a.too_big);
+	/* What went out: a GET with our header, the path as given. */
+	assert_memory_equal(s.requests,
+	    "GET /v2/past_meetings/123456789/participants?page_size=300 HTTP/1.1\r\n",
+	    strlen("GET /v2/past_meetings/123456789/participants?page_size=300 HTTP/1.1\r\n"));
+	assert_non_null(strstr(s.requests, "\r\nAuthorization: Bearer test-token\r\n"));
+	assert_non_null(strcasestr(s.requests, "\r\nUser-Agent: zoom-attendees/"));
+	zhttp_answer_free(&a);
+}
+
+static void
+test_http_header_sanitised(void **state)
+{
+	static const char *const answers[] = {
+		"HTTP/1.1 404 Not Found\r\n"
+		"x-zm-trackingid: a\x01" "b\x7f" "c\r\n"
+		"Content-Length: 0\r\nConnection: close\r\n\r\n",
+	};
+	struct server		s;
+	struct http_answer	a;
+	int			calls;
+
+	(void)state;
+	server_start(&s, answers, 1);
+	assert_int_equal(do_request(&s, 1, NULL, 1024, 5000, &a, &calls),
+	    ZHTTP_OK);
+	server_stop(&s);
+	assert_int_equal(a.status, 404);
+	assert_int_equal(calls, 1);		/* 4xx: not retried */
+	assert_string_equal(a.trackingid, "a?b?c");
+	zhttp_answer_free(&a);
+}
+
+static void
+test_http_tracking_truncated(void **state)
+{
+	static char		 answer[1024];
+	const char		*answers[] = { answer };
+	struct server		 s;
+	struct http_answer	 a;
+	char			 longid[300];
+	int			 calls;
+
+	(void)state;
+	memset(longid, 'T', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = '\0';
+	snprintf(answer, sizeof(answer), "HTTP/1.1 200 OK\r\nx-zm-trackingid: %s\r\n"
+	    "Content-Length: 0\r\nConnection: close\r\n\r\n", longid);
+	server_start(&s, answers, 1);
+	assert_int_equal(do_request(&s, 1, NULL, 1024, 5000, &a, &calls),
+	    ZHTTP_OK);
+	server_stop(&s);
+	assert_int_equal(strlen(a.trackingid), ZHTTP_TRACKING_MAX - 1);
+	zhttp_answer_free(&a);
+}
+
+static void
+test_http_retry_5xx(void **state)
+{
+	static const char *const answers[] = { ERR_500, OK_EMPTY };
+	struct server		s;
+	struct http_answer	a;
+	int			calls;
+
+	(void)state;
+	server_start(&s, answers, 2);
+	assert_int_equal(do_request(&s, 1, NULL, 1024, 5000, &a, &calls),
+	    ZHTTP_OK);
+	server_stop(&s);
+	assert_int_equal(calls, 2);
+	assert_int_equal(s.served, 2);
+	assert_int_equal(a.status, 200);
+	assert_string_equal(a.body.data, "{}");
+	/* The answer describes the last attempt only. */
+	assert_string_equal(a.trackingid, "");
+	zhttp_answer_free(&a);
+}
+
+static void
+test_http_retry_gives_up(void **state)
+{
+	static const char *const answers[] = { ERR_503, ERR_503, ERR_503,
+	    ERR_503, OK_EMPTY };
+	struct server		s;
+	struct http_answer	a;
+	int			calls;
+
+	(void)state;
+	server_start(&s, answers, 5);
+	assert_int_equal(do_request(&s, 1, NULL, 1024, 10000, &a, &calls),
+	    ZHTTP_OK);
+	server_stop(&s);
+	assert_int_equal(calls, ZHTTP_MAX_ATTEMPTS);
+	assert_int_equal(s.served, ZHTTP_MAX_ATTEMPTS);
+	assert_int_equal(a.status, 503);
+	zhttp_answer_free(&a);
+}
+
+static void
+test_http_429(void **state)
+{
+	static const char *const per_second[] = {
+		"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 0\r\n"
+		"X-RateLimit-Type: QPS\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+		OK_EMPTY,
+	};
+	static const char *const daily[] = {
+		"HTTP/1.1 429 Too Many Requests\r\nretry-after:  2030-01-01T00:00:00Z \r\n"
+		"x-ratelimit-type: Daily-limit\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+		OK_EMPTY,
+	};
+	static const char *const dated[] = {
+		"HTTP/1.1 429 Too Many Requests\r\nRetry-After: Tue, 01 Jan 2030 00:00:00 GMT\r\n"
+		"Content-Length: 0\r\nConnection: close\r\n\r\n",
+		OK_EMPTY,
+	};
+	struct server		s;
+	struct http_answer	a;
+	int			calls;
+
+	(void)state;
+	/* Per-second limit with Retry-After 0: retried. */
+	server_start(&s, per_second, 2);
+	assert_int_equal(do_request(&s, 1, NULL, 1024, 5000, &a, &calls),
+	    ZHTTP_OK);
+	server_stop(&s);
+	assert_int_equal(calls, 2);
+	assert_int_equal(a.status, 200);
+	zhttp_answer_free(&a);
+
+	/* Daily limit: handed back at once. */
+	server_start(&s, daily, 2);
+	assert_int_equal(do_request(&s, 1, NULL, 1024, 5000, &a, &calls),
+	    ZHTTP_OK);
+	server_stop(&s);
+	assert_int_equal(calls, 1);
+	assert_int_equal(s.served, 1);
+	assert_int_equal(a.status, 429);
+	assert_true(a.daily_limit);
+	assert_string_equal(a.retry_after, "2030-01-01T00:00:00Z");
+	zhttp_answer_free(&a);
+
+	/* A date in Retry-After also means a daily limit. */
+	server_start(&s, dated, 2);
+	assert_int_equal(do_request(&s, 1, NULL, 1024, 5000, &a, &calls),
+	    ZHTTP_OK);
+	server_stop(&s);
+	assert_int_equal(calls, 1);
+	assert_int_equal(a.status, 429);
+	assert_false(a.daily_limit);
+	zhttp_answer_free(&a);
+}
+
+static void
+test_http_too_big(void **state)
+{
+	static const char *const answers[] = {
+		"HTTP/1.1 200 OK\r\nContent-Length: 40\r\nConnection: close\r\n\r\n"
+		"0123456789012345678901234567890123456789",
+	};
+	struct server		s;
+	struct http_answer	a;
+	int			calls;
+
+	(void)state;
+	server_start(&s, answers, 1);
+	assert_int_equal(do_request(&s, 1, NULL, 10, 5000, &a, &calls),
+	    ZHTTP_ETOOBIG);
+	server_stop(&s);
+	assert_true(a.too_big);
+	assert_true(a.body.len <= 10);
+	assert_int_equal(calls, 1);
+	zhttp_answer_free(&a);
+}
+
+static void
+test_http_post(void **state)
+{
+	static const char *const answers[] = { OK_EMPTY };
+	struct server		s;
+	struct http_answer	a;
+	int			calls;
+
+	(void)state;
+	server_start(&s, answers, 1);
+	assert_int_equal(do_request(&s, 1, "grant_type=account_credentials&account_id=x",
+	    1024, 5000, &a, &calls), ZHTTP_OK);
+	server_stop(&s);
+	assert_memory_equal(s.requests, "POST ", 5);
+	assert_non_null(strstr(s.requests,
+	    "\r\n\r\ngrant_type=account_credentials&account_id=x"));
+	assert_non_null(strcasestr(s.requests,
+	    "Content-Type: application/x-www-form-urlencoded"));
+	zhttp_answer_free(&a);
+}
+
+static void
+test_http_no_redirect(void **state)
+{
+	static const char *const answers[] = {
+		"HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n"
+		"Connection: close\r\n\r\n",
+		OK_EMPTY,
+	};
+	struct server		s;
+	struct http_answer	a;
+	int			calls;
+
+	(void)state;
+	server_start(&s, answers, 2);
+	assert_int_equal(do_request(&s, 1, NULL, 1024, 5000, &a, &calls),
+	    ZHTTP_OK);
+	server_stop(&s);
+	assert_int_equal(a.status, 302);
+	assert_int_equal(s.served, 1);
+	zhttp_answer_free(&a);
+}
+
+static void
+test_http_only_https(void **state)
+{
+	static const char *const answers[] = { OK_EMPTY };
+	struct server		s;
+	struct http_answer	a;
+	int			calls;
+
+	(void)state;
+	/* Without allow_http an http:// URL is never fetched. */
+	server_start(&s, answers, 1);
+	assert_int_equal(do_request(&s, 0, NULL, 1024, 5000, &a, &calls),
+	    ZHTTP_ECONNECT);
+	server_stop(&s);
+	assert_int_equal(s.served, 0);
+	assert_int_equal(calls, 1);
+	zhttp_answer_free(&a);
+}
+
+static void
+test_http_deadline_passed(void **state)
+{
+	static const char *const answers[] = { OK_EMPTY };
+	struct server		s;
+	struct http_answer	a;
+	int			calls;
+
+	(void)state;
+	server_start(&s, answers, 1);
+	assert_int_equal(do_request(&s, 1, NULL, 1024, -1, &a, &calls),
+	    ZHTTP_ETIMEOUT);
+	server_stop(&s);
+	assert_int_equal(calls, 0);
+	assert_int_equal(s.served, 0);
+	zhttp_answer_free(&a);
+}
+
+static void
+test_http_hang_times_out(void **state)
+{
+	static const char *const answers[] = { HANG };
+	struct server		s;
+	struct http_answer	a;
+	int			calls;
+	int64_t			t0 = now_ms();
+
+	(void)state;
+	server_start(&s, answers, 1);
+	assert_int_equal(do_request(&s, 1, NULL, 1024, 300, &a, &calls),
+	    ZHTTP_ETIMEOUT);
+	server_stop(&s);
+	assert_int_equal(calls, 1);
+	assert_true(now_ms() - t0 < 4000);
+	zhttp_answer_free(&a);
+}
+
+static void
+test_http_refused(void **state)
+{
+	struct server		s;
+	struct http_answer	a;
+	int			calls;
+
+	(void)state;
+	/* A port with nobody listening: retried, then ECONNECT. */
+	server_start(&s, NULL, 0);
+	server_stop(&s);
+	assert_int_equal(do_request(&s, 1, NULL, 1024, 10000, &a, &calls),
+	    ZHTTP_ECONNECT);
+	assert_int_equal(calls, ZHTTP_MAX_ATTEMPTS);
+	zhttp_answer_free(&a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_retry_seconds),
+		cmocka_unit_test(test_retry_iso),
+		cmocka_unit_test(test_retry_http_date),
+		cmocka_unit_test(test_retry_past),
+		cmocka_unit_test(test_retry_junk),
+		cmocka_unit_test(test_http_ok),
+		cmocka_unit_test(test_http_header_sanitised),
+		cmocka_unit_test(test_http_tracking_truncated),
+		cmocka_unit_test(test_http_retry_5xx),
+		cmocka_unit_test(test_http_retry_gives_up),
+		cmocka_unit_test(test_http_429),
+		cmocka_unit_test(test_http_too_big),
+		cmocka_unit_test(test_http_post),
+		cmocka_unit_test(test_http_no_redirect),
+		cmocka_unit_test(test_http_only_https),
+		cmocka_unit_test(test_http_deadline_passed),
+		cmocka_unit_test(test_http_hang_times_out),
+		cmocka_unit_test(test_http_refused),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
