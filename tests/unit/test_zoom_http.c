@@ -2,13 +2,6 @@
  * test_zoom_http.c - Retry-After parsing, and one exchange with retries
  * against a canned HTTP server on 127.0.0.1 run in a thread.
  */
-#include <sys/socket.h>
-#include <sys/time.h>
-
-#include <netinet/in.h>
-#include <arpa/inet.h>
-
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "http_stub.h"
 #include "util.h"
 #include "zoom_http.h"
 
@@ -147,114 +141,6 @@ test_retry_junk(void **state)
 			fail_msg("\"%s\" accepted", junk[i]);
 }
 
-/* ---- a canned HTTP server on 127.0.0.1 ------------------------------ */
-
-#define MAX_ANSWERS	8
-#define HANG		"<hang>"	/* read the request, never answer */
-
-struct server {
-	int		 fd;
-	int		 port;
-	pthread_t	 thread;
-	const char	*answers[MAX_ANSWERS];
-	int		 nanswers;
-	int		 served;		/* connections accepted */
-	char		 requests[8192];	/* every request, in order */
-	size_t		 reqlen;
-};
-
-static void
-read_request(struct server *s, int c)
-{
-	char	 buf[4096], *hdr_end, *cl;
-	size_t	 n = 0, want = 0;
-	ssize_t	 r;
-
-	for (;;) {
-		if (n >= sizeof(buf) - 1)
-			break;
-		if ((r = recv(c, buf + n, sizeof(buf) - 1 - n, 0)) <= 0)
-			break;
-		n += (size_t)r;
-		buf[n] = '\0';
-		if ((hdr_end = strstr(buf, "\r\n\r\n")) == NULL)
-			continue;
-		if (want == 0 && (cl = strcasestr(buf, "\r\nContent-Length:")) != NULL &&
-		    cl < hdr_end)
-			want = (size_t)(hdr_end + 4 - buf) + strtoul(cl + 17, NULL, 10);
-		if (n >= want)
-			break;
-	}
-	if (s->reqlen + n < sizeof(s->requests)) {
-		memcpy(s->requests + s->reqlen, buf, n);
-		s->reqlen += n;
-		s->requests[s->reqlen] = '\0';
-	}
-}
-
-static void *
-serve(void *arg)
-{
-	struct server	*s = arg;
-	struct timeval	 tv = { 5, 0 };
-	char		 drain[256];
-	int		 c, i;
-
-	for (i = 0; i < s->nanswers; i++) {
-		if ((c = accept(s->fd, NULL, NULL)) < 0)
-			break;
-		s->served++;
-		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		read_request(s, c);
-		if (strcmp(s->answers[i], HANG) == 0) {
-			/* Until the client gives up and closes. */
-			while (recv(c, drain, sizeof(drain), 0) > 0)
-				;
-		} else
-			(void)!write(c, s->answers[i], strlen(s->answers[i]));
-		close(c);
-	}
-	return NULL;
-}
-
-static void
-server_start(struct server *s, const char *const *answers, int n)
-{
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof(sin);
-	int			i, one = 1;
-
-	memset(s, 0, sizeof(*s));
-	assert_true(n <= MAX_ANSWERS);
-	for (i = 0; i < n; i++)
-		s->answers[i] = answers[i];
-	s->nanswers = n;
-	assert_true((s->fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0);
-	setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(s->fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(listen(s->fd, 8), 0);
-	assert_int_equal(getsockname(s->fd, (struct sockaddr *)&sin, &len), 0);
-	s->port = ntohs(sin.sin_port);
-	assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
-}
-
-static void
-server_stop(struct server *s)
-{
-	shutdown(s->fd, SHUT_RDWR);	/* wakes accept() */
-	pthread_join(s->thread, NULL);
-	close(s->fd);
-}
-
-static void
-url_of(const struct server *s, const char *path, char *out, size_t len)
-{
-	snprintf(out, len, "http://127.0.0.1:%d%s", s->port, path);
-}
-
 static int
 group_setup(void **state)
 {
@@ -276,7 +162,7 @@ group_teardown(void **state)
 
 /* One zhttp_request against s with a fresh handle; fills a and calls. */
 static enum zhttp_err
-do_request(struct server *s, int allow_http, const char *post, size_t cap,
+do_request(struct stub *s, int allow_http, const char *post, size_t cap,
     int64_t budget_ms, struct http_answer *a, int *calls)
 {
 	struct zoom_http	 h;
@@ -285,7 +171,7 @@ do_request(struct server *s, int allow_http, const char *post, size_t cap,
 	enum zhttp_err		 rc;
 
 	assert_int_equal(zhttp_init(&h, allow_http), 0);
-	url_of(s, "/v2/past_meetings/123456789/participants?page_size=300",
+	stub_url(s, "/v2/past_meetings/123456789/participants?page_size=300",
 	    url, sizeof(url));
 	hdrs = curl_slist_append(hdrs, "Authorization: Bearer test-token");
 	zhttp_answer_init(a, cap);
@@ -308,15 +194,15 @@ test_http_ok(void **state)
 		"Connection: close\r\n\r\n"
 		"{\"participants\"}",
 	};
-	struct server		s;
+	struct stub		s;
 	struct http_answer	a;
 	int			calls;
 
 	(void)state;
-	server_start(&s, answers, 1);
+	assert_int_equal(stub_start(&s, answers, 1), 0);
 	assert_int_equal(do_request(&s, 1, NULL, 1024, 5000, &a, &calls),
 	    ZHTTP_OK);
-	server_stop(&s);
+	stub_stop(&s);
 	assert_int_equal(calls, 1);
 	assert_int_equal(a.status, 200);
 	assert_int_equal(a.body.len, 16);
@@ -343,15 +229,15 @@ test_http_header_sanitised(void **state)
 		"x-zm-trackingid: a\x01" "b\x7f" "c\r\n"
 		"Content-Length: 0\r\nConnection: close\r\n\r\n",
 	};
-	struct server		s;
+	struct stub		s;
 	struct http_answer	a;
 	int			calls;
 
 	(void)state;
-	server_start(&s, answers, 1);
+	assert_int_equal(stub_start(&s, answers, 1), 0);
 	assert_int_equal(do_request(&s, 1, NULL, 1024, 5000, &a, &calls),
 	    ZHTTP_OK);
-	server_stop(&s);
+	stub_stop(&s);
 	assert_int_equal(a.status, 404);
 	assert_int_equal(calls, 1);		/* 4xx: not retried */
 	assert_string_equal(a.trackingid, "a?b?c");
@@ -363,7 +249,7 @@ test_http_tracking_truncated(void **state)
 {
 	static char		 answer[1024];
 	const char		*answers[] = { answer };
-	struct server		 s;
+	struct stub		 s;
 	struct http_answer	 a;
 	char			 longid[300];
 	int			 calls;
@@ -373,10 +259,10 @@ test_http_tracking_truncated(void **state)
 	longid[sizeof(longid) - 1] = '\0';
 	snprintf(answer, sizeof(answer), "HTTP/1.1 200 OK\r\nx-zm-trackingid: %s\r\n"
 	    "Content-Length: 0\r\nConnection: close\r\n\r\n", longid);
-	server_start(&s, answers, 1);
+	assert_int_equal(stub_start(&s, answers, 1), 0);
 	assert_int_equal(do_request(&s, 1, NULL, 1024, 5000, &a, &calls),
 	    ZHTTP_OK);
-	server_stop(&s);
+	stub_stop(&s);
 	assert_int_equal(strlen(a.trackingid), ZHTTP_TRACKING_MAX - 1);
 	zhttp_answer_free(&a);
 }
@@ -385,15 +271,15 @@ static void
 test_http_retry_5xx(void **state)
 {
 	static const char *const answers[] = { ERR_500, OK_EMPTY };
-	struct server		s;
+	struct stub		s;
 	struct http_answer	a;
 	int			calls;
 
 	(void)state;
-	server_start(&s, answers, 2);
+	assert_int_equal(stub_start(&s, answers, 2), 0);
 	assert_int_equal(do_request(&s, 1, NULL, 1024, 5000, &a, &calls),
 	    ZHTTP_OK);
-	server_stop(&s);
+	stub_stop(&s);
 	assert_int_equal(calls, 2);
 	assert_int_equal(s.served, 2);
 	assert_int_equal(a.status, 200);
@@ -408,15 +294,15 @@ test_http_retry_gives_up(void **state)
 {
 	static const char *const answers[] = { ERR_503, ERR_503, ERR_503,
 	    ERR_503, OK_EMPTY };
-	struct server		s;
+	struct stub		s;
 	struct http_answer	a;
 	int			calls;
 
 	(void)state;
-	server_start(&s, answers, 5);
+	assert_int_equal(stub_start(&s, answers, 5), 0);
 	assert_int_equal(do_request(&s, 1, NULL, 1024, 10000, &a, &calls),
 	    ZHTTP_OK);
-	server_stop(&s);
+	stub_stop(&s);
 	assert_int_equal(calls, ZHTTP_MAX_ATTEMPTS);
 	assert_int_equal(s.served, ZHTTP_MAX_ATTEMPTS);
 	assert_int_equal(a.status, 503);
@@ -441,25 +327,25 @@ test_http_429(void **state)
 		"Content-Length: 0\r\nConnection: close\r\n\r\n",
 		OK_EMPTY,
 	};
-	struct server		s;
+	struct stub		s;
 	struct http_answer	a;
 	int			calls;
 
 	(void)state;
 	/* Per-second limit with Retry-After 0: retried. */
-	server_start(&s, per_second, 2);
+	assert_int_equal(stub_start(&s, per_second, 2), 0);
 	assert_int_equal(do_request(&s, 1, NULL, 1024, 5000, &a, &calls),
 	    ZHTTP_OK);
-	server_stop(&s);
+	stub_stop(&s);
 	assert_int_equal(calls, 2);
 	assert_int_equal(a.status, 200);
 	zhttp_answer_free(&a);
 
 	/* Daily limit: handed back at once. */
-	server_start(&s, daily, 2);
+	assert_int_equal(stub_start(&s, daily, 2), 0);
 	assert_int_equal(do_request(&s, 1, NULL, 1024, 5000, &a, &calls),
 	    ZHTTP_OK);
-	server_stop(&s);
+	stub_stop(&s);
 	assert_int_equal(calls, 1);
 	assert_int_equal(s.served, 1);
 	assert_int_equal(a.status, 429);
@@ -468,10 +354,10 @@ test_http_429(void **state)
 	zhttp_answer_free(&a);
 
 	/* A date in Retry-After also means a daily limit. */
-	server_start(&s, dated, 2);
+	assert_int_equal(stub_start(&s, dated, 2), 0);
 	assert_int_equal(do_request(&s, 1, NULL, 1024, 5000, &a, &calls),
 	    ZHTTP_OK);
-	server_stop(&s);
+	stub_stop(&s);
 	assert_int_equal(calls, 1);
 	assert_int_equal(a.status, 429);
 	assert_false(a.daily_limit);
@@ -485,15 +371,15 @@ test_http_too_big(void **state)
 		"HTTP/1.1 200 OK\r\nContent-Length: 40\r\nConnection: close\r\n\r\n"
 		"0123456789012345678901234567890123456789",
 	};
-	struct server		s;
+	struct stub		s;
 	struct http_answer	a;
 	int			calls;
 
 	(void)state;
-	server_start(&s, answers, 1);
+	assert_int_equal(stub_start(&s, answers, 1), 0);
 	assert_int_equal(do_request(&s, 1, NULL, 10, 5000, &a, &calls),
 	    ZHTTP_ETOOBIG);
-	server_stop(&s);
+	stub_stop(&s);
 	assert_true(a.too_big);
 	assert_true(a.body.len <= 10);
 	assert_int_equal(calls, 1);
@@ -504,15 +390,15 @@ static void
 test_http_post(void **state)
 {
 	static const char *const answers[] = { OK_EMPTY };
-	struct server		s;
+	struct stub		s;
 	struct http_answer	a;
 	int			calls;
 
 	(void)state;
-	server_start(&s, answers, 1);
+	assert_int_equal(stub_start(&s, answers, 1), 0);
 	assert_int_equal(do_request(&s, 1, "grant_type=account_credentials&account_id=x",
 	    1024, 5000, &a, &calls), ZHTTP_OK);
-	server_stop(&s);
+	stub_stop(&s);
 	assert_memory_equal(s.requests, "POST ", 5);
 	assert_non_null(strstr(s.requests,
 	    "\r\n\r\ngrant_type=account_credentials&account_id=x"));
@@ -529,15 +415,15 @@ test_http_no_redirect(void **state)
 		"Connection: close\r\n\r\n",
 		OK_EMPTY,
 	};
-	struct server		s;
+	struct stub		s;
 	struct http_answer	a;
 	int			calls;
 
 	(void)state;
-	server_start(&s, answers, 2);
+	assert_int_equal(stub_start(&s, answers, 2), 0);
 	assert_int_equal(do_request(&s, 1, NULL, 1024, 5000, &a, &calls),
 	    ZHTTP_OK);
-	server_stop(&s);
+	stub_stop(&s);
 	assert_int_equal(a.status, 302);
 	assert_int_equal(s.served, 1);
 	zhttp_answer_free(&a);
@@ -547,16 +433,16 @@ static void
 test_http_only_https(void **state)
 {
 	static const char *const answers[] = { OK_EMPTY };
-	struct server		s;
+	struct stub		s;
 	struct http_answer	a;
 	int			calls;
 
 	(void)state;
 	/* Without allow_http an http:// URL is never fetched. */
-	server_start(&s, answers, 1);
+	assert_int_equal(stub_start(&s, answers, 1), 0);
 	assert_int_equal(do_request(&s, 0, NULL, 1024, 5000, &a, &calls),
 	    ZHTTP_ECONNECT);
-	server_stop(&s);
+	stub_stop(&s);
 	assert_int_equal(s.served, 0);
 	assert_int_equal(calls, 1);
 	zhttp_answer_free(&a);
@@ -566,15 +452,15 @@ static void
 test_http_deadline_passed(void **state)
 {
 	static const char *const answers[] = { OK_EMPTY };
-	struct server		s;
+	struct stub		s;
 	struct http_answer	a;
 	int			calls;
 
 	(void)state;
-	server_start(&s, answers, 1);
+	assert_int_equal(stub_start(&s, answers, 1), 0);
 	assert_int_equal(do_request(&s, 1, NULL, 1024, -1, &a, &calls),
 	    ZHTTP_ETIMEOUT);
-	server_stop(&s);
+	stub_stop(&s);
 	assert_int_equal(calls, 0);
 	assert_int_equal(s.served, 0);
 	zhttp_answer_free(&a);
@@ -583,17 +469,17 @@ test_http_deadline_passed(void **state)
 static void
 test_http_hang_times_out(void **state)
 {
-	static const char *const answers[] = { HANG };
-	struct server		s;
+	static const char *const answers[] = { STUB_HANG };
+	struct stub		s;
 	struct http_answer	a;
 	int			calls;
 	int64_t			t0 = now_ms();
 
 	(void)state;
-	server_start(&s, answers, 1);
+	assert_int_equal(stub_start(&s, answers, 1), 0);
 	assert_int_equal(do_request(&s, 1, NULL, 1024, 300, &a, &calls),
 	    ZHTTP_ETIMEOUT);
-	server_stop(&s);
+	stub_stop(&s);
 	assert_int_equal(calls, 1);
 	assert_true(now_ms() - t0 < 4000);
 	zhttp_answer_free(&a);
@@ -602,14 +488,14 @@ test_http_hang_times_out(void **state)
 static void
 test_http_refused(void **state)
 {
-	struct server		s;
+	struct stub		s;
 	struct http_answer	a;
 	int			calls;
 
 	(void)state;
 	/* A port with nobody listening: retried, then ECONNECT. */
-	server_start(&s, NULL, 0);
-	server_stop(&s);
+	assert_int_equal(stub_start(&s, NULL, 0), 0);
+	stub_stop(&s);
 	assert_int_equal(do_request(&s, 1, NULL, 1024, 10000, &a, &calls),
 	    ZHTTP_ECONNECT);
 	assert_int_equal(calls, ZHTTP_MAX_ATTEMPTS);
