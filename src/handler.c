@@ -16,6 +16,7 @@ worker_init(struct worker *w, struct app *app)
 	w->app = app;
 	buf_init(&w->body, REQ_MAX_BODY);
 	buf_init(&w->wire, RESP_MAX_BODY + 4096);
+	zapi_scratch_init(&w->scratch);
 	return zhttp_init(&w->http, app->cfg.allow_http);
 }
 
@@ -25,6 +26,7 @@ worker_free(struct worker *w)
 	zhttp_free(&w->http);
 	buf_free(&w->body);
 	buf_free(&w->wire);
+	zapi_scratch_free(&w->scratch);
 }
 
 static const enum resp_kind zoom_to_resp[ZOOM__MAX] = {
@@ -150,8 +152,8 @@ handle_request(struct worker *w, const struct req_io *io, struct response *resp)
 	}
 
 	ze = zapi_participants(cfg_get(&app->cfg, CFG_ZOOM_API_BASE), &id,
-	    &app->tokens, &w->http, start + app->cfg.timeout_ms, &resp->body,
-	    &info);
+	    &app->tokens, &w->http, &w->scratch, start + app->cfg.timeout_ms,
+	    &resp->body, &info);
 	if (ze == ZOOM_OK) {
 		resp_ok(resp);
 	} else {

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "response.h"
+#include "zoom_api.h"
 #include "zoom_http.h"
 #include "zoom_token.h"
 
@@ -22,6 +23,7 @@ struct worker {
 	struct zoom_http	 http;
 	struct buf		 body;		/* request body, reused */
 	struct buf		 wire;		/* serialised answer, reused */
+	struct zapi_scratch	 scratch;	/* Zoom client buffers, reused */
 };
 
 /* How the handler reads the request; ctx is the transport's. */

@@ -42,18 +42,45 @@ out:
 }
 
 void
-zapi_merge_init(struct zapi_merge *m, struct buf *out)
+zapi_merge_init(struct zapi_merge *m, struct buf *out, struct buf *next_token)
 {
 	m->out = out;
 	m->count = 0;
-	buf_init(&m->next_token, 4096);
+	m->next_token = next_token;
 	buf_reset(out);
+	buf_reset(next_token);
 }
 
 void
-zapi_merge_free(struct zapi_merge *m)
+zapi_scratch_init(struct zapi_scratch *s)
 {
-	buf_free(&m->next_token);
+	memset(s, 0, sizeof(*s));
+	buf_init(&s->url, 8192);
+	buf_init(&s->auth, TOKEN_MAX + 64);
+	buf_init(&s->elems, ZAPI_MAX_MERGED_BYTES);
+	buf_init(&s->next_token, 4096);
+	zhttp_answer_init(&s->answer, ZAPI_MAX_PAGE_BYTES);
+}
+
+void
+zapi_scratch_free(struct zapi_scratch *s)
+{
+	buf_free(&s->url);
+	buf_wipe(&s->auth);
+	buf_free(&s->elems);
+	buf_free(&s->next_token);
+	zhttp_answer_free(&s->answer);
+	secure_zero(s->token.token, sizeof(s->token.token));
+}
+
+/* Give back what one large meeting made the scratch grow to. */
+static void
+scratch_trim(struct zapi_scratch *s)
+{
+	if (s->elems.size > ZAPI_KEEP_BYTES)
+		buf_free(&s->elems);
+	if (s->answer.body.size > ZAPI_KEEP_BYTES)
+		buf_free(&s->answer.body);
 }
 
 enum zoom_err
@@ -65,7 +92,7 @@ zapi_merge_page(struct zapi_merge *m, const char *page, size_t len)
 	long		 n = 0;
 	enum js_err	 rc;
 
-	buf_reset(&m->next_token);
+	buf_reset(m->next_token);
 	if (js_iter_object(&it, doc) != JS_OK)
 		return ZOOM_EBADRESP;
 	while ((rc = js_next_key(&it, &key)) == JS_OK) {
@@ -88,7 +115,7 @@ zapi_merge_page(struct zapi_merge *m, const char *page, size_t len)
 		if (js_key_is(key, "next_page_token")) {
 			if (val.len == 4 && memcmp(val.p, "null", 4) == 0)
 				continue;
-			if (js_string_decode(val, &m->next_token) != JS_OK)
+			if (js_string_decode(val, m->next_token) != JS_OK)
 				return ZOOM_EBADRESP;
 		}
 	}
@@ -201,13 +228,12 @@ map_transport(enum zhttp_err he, const struct zoom_http *h,
 
 enum zoom_err
 zapi_participants(const char *api_base, const struct meeting_id *id,
-    struct zoom_tokens *tokens, struct zoom_http *h, int64_t deadline,
-    struct buf *out, struct zoom_info *info)
+    struct zoom_tokens *tokens, struct zoom_http *h, struct zapi_scratch *s,
+    int64_t deadline, struct buf *out, struct zoom_info *info)
 {
-	char			 enc[128], token[TOKEN_MAX];
+	char			 enc[128];
 	char			*pagetok = NULL;
-	struct buf		 url, auth, elems;
-	struct http_answer	 a;
+	struct http_answer	*a = &s->answer;
 	struct zapi_merge	 m;
 	struct curl_slist	 hdr_auth, hdr_accept;
 	enum zhttp_err		 he;
@@ -215,47 +241,43 @@ zapi_participants(const char *api_base, const struct meeting_id *id,
 	int			 pages = 0, refreshed = 0, calls;
 	size_t			 base_len;
 
-	buf_init(&url, 8192);
-	buf_init(&auth, TOKEN_MAX + 64);
-	buf_init(&elems, ZAPI_MAX_MERGED_BYTES);
-	zhttp_answer_init(&a, ZAPI_MAX_PAGE_BYTES);
-	zapi_merge_init(&m, &elems);
-	token[0] = '\0';
-
+	buf_reset(&s->url);
+	zapi_merge_init(&m, &s->elems, &s->next_token);
 	if (zapi_encode_id(id, enc, sizeof(enc)) < 0 ||
-	    buf_printf(&url, "%s/past_meetings/%s/participants?page_size=%d",
+	    buf_printf(&s->url, "%s/past_meetings/%s/participants?page_size=%d",
 	    api_base, enc, ZAPI_PAGE_SIZE) != BUF_OK) {
 		rc = ZOOM_ENOMEM;
 		goto out;
 	}
-	base_len = url.len;
-	if ((rc = ztok_get(tokens, h, deadline, NULL, token, info)) != ZOOM_OK)
+	base_len = s->url.len;
+	if ((rc = ztok_get(tokens, &s->token, h, deadline, 0, info)) != ZOOM_OK)
 		goto out;
 
 	for (;;) {
-		buf_reset(&auth);
-		if (buf_printf(&auth, "Authorization: Bearer %s", token) != BUF_OK) {
+		buf_reset(&s->auth);
+		if (buf_printf(&s->auth, "Authorization: Bearer %s",
+		    s->token.token) != BUF_OK) {
 			rc = ZOOM_ENOMEM;
 			goto out;
 		}
 		/* Two header lines on the stack: no allocation per page. */
-		hdr_auth.data = auth.data;
+		hdr_auth.data = s->auth.data;
 		hdr_auth.next = &hdr_accept;
 		hdr_accept.data = (char *)"Accept: application/json";
 		hdr_accept.next = NULL;
 
 		calls = 0;
-		he = zhttp_request(h, url.data, &hdr_auth, NULL, deadline, &a,
+		he = zhttp_request(h, s->url.data, &hdr_auth, NULL, deadline, a,
 		    &calls);
 		info->calls += calls;
-		if (a.trackingid[0] != '\0')
-			memcpy(info->trackingid, a.trackingid,
+		if (a->trackingid[0] != '\0')
+			memcpy(info->trackingid, a->trackingid,
 			    sizeof(info->trackingid));
 		if (he != ZHTTP_OK) {
 			rc = map_transport(he, h, info);
 			goto out;
 		}
-		if (a.status == 401) {
+		if (a->status == 401) {
 			/* Code 124: the token was revoked or replaced. Once. */
 			if (refreshed) {
 				snprintf(info->why, sizeof(info->why),
@@ -264,17 +286,17 @@ zapi_participants(const char *api_base, const struct meeting_id *id,
 				goto out;
 			}
 			refreshed = 1;
-			if ((rc = ztok_get(tokens, h, deadline, token, token,
+			if ((rc = ztok_get(tokens, &s->token, h, deadline, 1,
 			    info)) != ZOOM_OK)
 				goto out;
 			continue;
 		}
-		if (a.status != 200) {
-			rc = zapi_map_error(&a, info);
+		if (a->status != 200) {
+			rc = zapi_map_error(a, info);
 			goto out;
 		}
-		if (zapi_merge_page(&m, a.body.data ? a.body.data : "",
-		    a.body.len) != ZOOM_OK) {
+		if (zapi_merge_page(&m, a->body.data ? a->body.data : "",
+		    a->body.len) != ZOOM_OK) {
 			snprintf(info->why, sizeof(info->why),
 			    "participants page %d is not the expected JSON",
 			    pages + 1);
@@ -282,7 +304,7 @@ zapi_participants(const char *api_base, const struct meeting_id *id,
 			goto out;
 		}
 		pages++;
-		if (m.next_token.len == 0)
+		if (m.next_token->len == 0)
 			break;
 		if (pages >= ZAPI_MAX_PAGES) {
 			snprintf(info->why, sizeof(info->why),
@@ -291,13 +313,13 @@ zapi_participants(const char *api_base, const struct meeting_id *id,
 			goto out;
 		}
 		/* Same page_size on every page; the token is opaque: escape it. */
-		if ((pagetok = curl_easy_escape(NULL, m.next_token.data,
-		    (int)m.next_token.len)) == NULL) {
+		if ((pagetok = curl_easy_escape(NULL, m.next_token->data,
+		    (int)m.next_token->len)) == NULL) {
 			rc = ZOOM_ENOMEM;
 			goto out;
 		}
-		url.len = base_len;
-		if (buf_printf(&url, "&next_page_token=%s", pagetok) != BUF_OK) {
+		s->url.len = base_len;
+		if (buf_printf(&s->url, "&next_page_token=%s", pagetok) != BUF_OK) {
 			snprintf(info->why, sizeof(info->why),
 			    "next_page_token too long");
 			rc = ZOOM_EBADRESP;
@@ -309,11 +331,6 @@ zapi_participants(const char *api_base, const struct meeting_id *id,
 	rc = zapi_merge_finish(&m, out);
 out:
 	curl_free(pagetok);
-	secure_zero(token, sizeof(token));
-	buf_wipe(&auth);
-	buf_free(&url);
-	buf_free(&elems);
-	zapi_merge_free(&m);
-	zhttp_answer_free(&a);
+	scratch_trim(s);
 	return rc;
 }

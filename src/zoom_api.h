@@ -18,11 +18,26 @@
 #define ZAPI_MAX_PAGE_BYTES	(8 * 1024 * 1024)	/* one page's body */
 #define ZAPI_MAX_MERGED_BYTES		(48 * 1024 * 1024)	/* all pages together */
 
+#define ZAPI_KEEP_BYTES		(1024 * 1024)	/* scratch kept between requests */
+
 /* The merge state: the participants' raw JSON, comma-joined. */
 struct zapi_merge {
 	struct buf	*out;		/* borrowed; receives the elements */
 	long		 count;		/* participants so far */
-	struct buf	 next_token;	/* decoded next_page_token; owned */
+	struct buf	*next_token;	/* borrowed; decoded next_page_token */
+};
+
+/*
+ * A worker's buffers, reused from one request to the next so that a
+ * request allocates nothing of its own (large meetings excepted).
+ */
+struct zapi_scratch {
+	struct buf		 url;
+	struct buf		 auth;		/* "Authorization: Bearer ..." */
+	struct buf		 elems;		/* merged participants */
+	struct buf		 next_token;
+	struct http_answer	 answer;
+	struct ztok_local	 token;		/* the worker's token copy */
 };
 
 /*
@@ -32,8 +47,11 @@ struct zapi_merge {
  */
 enum zoom_err	 zapi_participants(const char *api_base,
 		     const struct meeting_id *id, struct zoom_tokens *tokens,
-		     struct zoom_http *h, int64_t deadline, struct buf *out,
-		     struct zoom_info *info);
+		     struct zoom_http *h, struct zapi_scratch *s,
+		     int64_t deadline, struct buf *out, struct zoom_info *info);
+
+void		 zapi_scratch_init(struct zapi_scratch *s);
+void		 zapi_scratch_free(struct zapi_scratch *s);	/* wipes secrets */
 
 /*
  * The path segment for id: digits as they are; a UUID percent-encoded,
@@ -49,8 +67,8 @@ int		 zapi_encode_id(const struct meeting_id *id, char *out,
  * next_page_token not a string) or ZOOM_ENOMEM / ZOOM_EBADRESP for size.
  * Exposed for tests and fuzzing.
  */
-void		 zapi_merge_init(struct zapi_merge *m, struct buf *out);
-void		 zapi_merge_free(struct zapi_merge *m);
+void		 zapi_merge_init(struct zapi_merge *m, struct buf *out,
+		     struct buf *next_token);
 enum zoom_err	 zapi_merge_page(struct zapi_merge *m, const char *page,
 		     size_t len);
 /* Wrap the merged elements into the final document in out. */

@@ -337,23 +337,38 @@ out:
 	return rc;
 }
 
+static void
+bump(struct zoom_tokens *t)
+{
+	__atomic_add_fetch(&t->generation, 1, __ATOMIC_RELEASE);
+}
+
 enum zoom_err
-ztok_get(struct zoom_tokens *t, struct zoom_http *h, int64_t deadline,
-    const char *rejected, char *out, struct zoom_info *info)
+ztok_get(struct zoom_tokens *t, struct ztok_local *l, struct zoom_http *h,
+    int64_t deadline, int rejected, struct zoom_info *info)
 {
 	enum zoom_err	 rc = ZOOM_OK;
 	time_t		 now = time(NULL);
 	int		 lockfd = -1;
+	const char	*refused = rejected ? l->token : NULL;
+
+	/* The common case: our copy is current. No lock, no copy. */
+	if (!rejected && l->token[0] != '\0' && now < l->use_until &&
+	    l->generation == __atomic_load_n(&t->generation, __ATOMIC_ACQUIRE))
+		return ZOOM_OK;
 
 	pthread_mutex_lock(&t->lock);
-	/* Another thread may already have replaced the rejected token. */
+	/* Another thread may already have replaced the refused token. */
 	if (t->token[0] != '\0' && now < t->use_until &&
-	    (rejected == NULL || strcmp(t->token, rejected) != 0))
+	    (refused == NULL || strcmp(t->token, refused) != 0))
 		goto done;
-	t->token[0] = '\0';
+	if (t->token[0] != '\0') {
+		t->token[0] = '\0';
+		bump(t);
+	}
 	if (t->cache_path != NULL) {
-		if (file_read(t, rejected) == 0)
-			goto done;
+		if (file_read(t, refused) == 0)
+			goto fresh;
 		/* One process refreshes; the others wait, then read its token. */
 		if ((lockfd = file_lock(t, deadline)) < 0) {
 			rc = ZOOM_ETIMEOUT;
@@ -361,8 +376,8 @@ ztok_get(struct zoom_tokens *t, struct zoom_http *h, int64_t deadline,
 			    "token cache lock not obtained in time");
 			goto out;
 		}
-		if (file_read(t, rejected) == 0)
-			goto done;
+		if (file_read(t, refused) == 0)
+			goto fresh;
 	}
 	if ((rc = fetch(t, h, deadline, info)) != ZOOM_OK) {
 		t->token[0] = '\0';
@@ -370,10 +385,16 @@ ztok_get(struct zoom_tokens *t, struct zoom_http *h, int64_t deadline,
 	}
 	if (t->cache_path != NULL && t->use_until > now)
 		file_write(t);
+fresh:
+	bump(t);
 done:
-	memcpy(out, t->token, strlen(t->token) + 1);
-	if (t->use_until <= now)
+	memcpy(l->token, t->token, strlen(t->token) + 1);
+	l->use_until = t->use_until;
+	l->generation = __atomic_load_n(&t->generation, __ATOMIC_ACQUIRE);
+	if (t->use_until <= now) {
 		t->token[0] = '\0';	/* short-lived: this request only */
+		bump(t);
+	}
 out:
 	if (lockfd >= 0)
 		close(lockfd);		/* releases the flock */

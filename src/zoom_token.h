@@ -26,6 +26,7 @@
 
 struct zoom_tokens {
 	pthread_mutex_t	 lock;
+	unsigned long	 generation;		/* bumped when token changes */
 	char		 token[TOKEN_MAX];	/* "" when none */
 	time_t		 use_until;		/* epoch seconds */
 	const char	*cache_path;		/* borrowed from config, or NULL */
@@ -35,18 +36,28 @@ struct zoom_tokens {
 	unsigned long	 fingerprint;		/* of account and client id */
 };
 
+/*
+ * A worker's own copy of the shared token: while it is the current one
+ * (same generation) and in date, a request uses it without taking the
+ * process-wide lock.
+ */
+struct ztok_local {
+	char		 token[TOKEN_MAX];	/* "" when none */
+	time_t		 use_until;		/* epoch seconds */
+	unsigned long	 generation;		/* of the shared copy */
+};
+
 /* Build the request parts from c (which must outlive t). 0 or -1. */
 int		 ztok_init(struct zoom_tokens *t, const struct config *c);
 /* Wipe and free. */
 void		 ztok_free(struct zoom_tokens *t);
 
 /*
- * Copy a usable token into out (TOKEN_MAX bytes). rejected, when not NULL,
- * is a token Zoom just refused: it is dropped from the caches and a
- * different one returned.
+ * Make l->token a usable token. rejected: Zoom just refused l->token; it
+ * is dropped from every cache and a different one obtained.
  */
-enum zoom_err	 ztok_get(struct zoom_tokens *t, struct zoom_http *h,
-		     int64_t deadline, const char *rejected, char *out,
+enum zoom_err	 ztok_get(struct zoom_tokens *t, struct ztok_local *l,
+		     struct zoom_http *h, int64_t deadline, int rejected,
 		     struct zoom_info *info);
 
 /*

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct buf		 elems, final;
+	struct buf		 elems, final, next;
 	struct zapi_merge	 m;
 	cJSON			*root;
 	const cJSON		*parts;
@@ -25,7 +25,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	buf_init(&elems, 16 * 1024 * 1024);
 	buf_init(&final, 16 * 1024 * 1024);
-	zapi_merge_init(&m, &elems);
+	buf_init(&next, 4096);
+	zapi_merge_init(&m, &elems, &next);
 	/* The same page twice: exercises the join between pages. */
 	for (i = 0; i < 2 && ok; i++)
 		ok = zapi_merge_page(&m, (const char *)data, size) == ZOOM_OK;
@@ -45,7 +46,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		cJSON_Delete(root);
 	}
-	zapi_merge_free(&m);
+	buf_free(&next);
 	buf_free(&elems);
 	buf_free(&final);
 	return 0;
