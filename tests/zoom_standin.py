@@ -17,6 +17,8 @@ and a control API for tests (never called by the responder):
   POST /_control/fault    {"target": "token"|"participants", "kind": K,
                            "times": N (default 1, -1 = forever),
                            "skip": N (let N matching requests through first),
+                           "meeting": M (only participants requests for
+                                         meeting id or UUID M),
                            ...kind-specific fields}
   POST /_control/revoke                      invalidate every issued token now
   GET  /_control/dataset?meeting=ID          the participants of a meeting
@@ -193,11 +195,18 @@ class State:
             self.page_tokens[tok] = (meeting, offset)
         return tok
 
-    def take_fault(self, target):
+    def meeting_of(self, seg):
+        """The meeting id or UUID a participants path segment names."""
+        m = self.by_segment.get(_norm_pct(seg))
+        return m if m is not None else urllib.parse.unquote(seg)
+
+    def take_fault(self, target, meeting=None):
         """The fault that applies to this request, or None."""
         with self.lock:
             for f in self.faults:
                 if f["target"] != target or f["times"] == 0:
+                    continue
+                if f.get("meeting") is not None and f["meeting"] != meeting:
                     continue
                 if f.get("skip", 0) > 0:
                     f["skip"] -= 1
@@ -506,7 +515,9 @@ class Handler(BaseHTTPRequestHandler):
                     self.state.participants_calls += 1
             self.req_body = body
             self.url = url
-            fault = self.state.take_fault(self.target)
+            fault = self.state.take_fault(
+                self.target, self.state.meeting_of(parts[3])
+                if self.target == "participants" else None)
             if fault is not None and FAULTS[fault["kind"]](self, fault):
                 return
             status, answer = self.normal_answer()

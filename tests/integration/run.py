@@ -1276,6 +1276,22 @@ def _(h):
 # The exact code may reasonably differ, so each accepts a small set; what
 # must hold is a JSON 5xx within the budget and a responder that lives on.
 
+BUDGET_SLACK = 1.5      # seconds past ZOOM_TIMEOUT_MS an answer may take
+
+
+def within_budget(r, what, budget_ms=None):
+    budget = (budget_ms or TIMEOUT_MS) / 1000.0
+    if r.elapsed > budget + BUDGET_SLACK:
+        fail("%s: answered after %.2f s (budget %.1f s)"
+             % (what, r.elapsed, budget))
+
+
+def next_request_ok(h, what):
+    """The fault is gone: the same process serves the next request."""
+    h.ctl("reset", {"tokens": False})
+    expect_ok(h.attendees(SMALL), SMALL, "%s, then the next request" % what)
+
+
 def _robust(h, target, kind, codes, **kw):
     kw.setdefault("times", -1)
     if target == "token":
@@ -1289,9 +1305,9 @@ def _robust(h, target, kind, codes, **kw):
             kind, r.status, short(r.body, 150),
             ", ".join("%d %s" % c for c in codes)))
     expect_error(r, got[0], got[1], kind)
-    if r.elapsed > TIMEOUT_MS / 1000.0 + 1.5:
-        fail("%s: answered after %.2f s (budget %.1f s)"
-             % (kind, r.elapsed, TIMEOUT_MS / 1000.0))
+    within_budget(r, kind)
+    h.fault_paths = participant_paths(h)    # before the next request
+    next_request_ok(h, kind)
     return "%d %s in %.2f s" % (got[0], got[1], r.elapsed)
 
 
@@ -1354,7 +1370,7 @@ def _(h):
 def _(h):
     note = _robust(h, "participants", "endless_next_page_token",
                    [BAD, TIMEOUT])
-    return "%s, %d pages fetched" % (note, len(participant_paths(h)))
+    return "%s, %d pages fetched" % (note, len(h.fault_paths))
 
 
 @case("robust_token_without_access_token")
@@ -1384,6 +1400,216 @@ def _(h):
 @case("robust_token_not_json")
 def _(h):
     return _robust(h, "token", "not_json", [BAD, (502, "zoom_auth_failed")])
+
+
+# -- fault injection: the rest of the list in issue 4. Each case checks the
+# documented status, an answer inside ZOOM_TIMEOUT_MS (+ BUDGET_SLACK), and
+# that the responder then serves the next request.
+
+def _closed_port_url(path):
+    """A loopback URL where nothing listens: connection refused."""
+    return "http://127.0.0.1:%d%s" % (free_port(), path)
+
+
+def _refused(h, setting, path):
+    env = h.base_env(**{setting: _closed_port_url(path)})
+    h.restart_responder(env)
+    try:
+        h.ctl("reset", {"tokens": True})
+        out = []
+        for i in range(2):      # the same process, twice: it stays usable
+            r = h.attendees(SMALL)
+            expect_error(r, 502, "zoom_unavailable", "%s refused, request %d"
+                         % (setting, i + 1))
+            within_budget(r, "%s refused" % setting)
+            # Refused is transient: retried with backoff (at least
+            # 100 + 200 + 400 ms between the 4 tries).
+            if r.elapsed < 0.6:
+                fail("%s refused: answered after %.2f s, without the retries"
+                     % (setting, r.elapsed))
+            out.append("%.2f s" % r.elapsed)
+        if h.wait_healthy(3.0) is not True:
+            fail("%s refused: healthz fails afterwards" % setting)
+        t, p, _ = zoom_calls(h)
+        if setting == "ZOOM_API_BASE" and t != 1:
+            fail("%d token calls, expected 1 (kept while the API is down)" % t)
+    finally:
+        h.restart_responder()
+    next_request_ok(h, "%s refused" % setting)
+    return "502 zoom_unavailable after %s" % ", ".join(out)
+
+
+@case("fault_connection_refused_api")
+def _(h):
+    return _refused(h, "ZOOM_API_BASE", "/v2")
+
+
+@case("fault_connection_refused_token")
+def _(h):
+    return _refused(h, "ZOOM_TOKEN_URL", "/oauth/token")
+
+
+@case("fault_token_endpoint_down_cached_token")
+def _(h):
+    # The runner leaves a valid token cached in the responder. The token
+    # endpoint then fails in every way it can: the cached token keeps
+    # serving, and the endpoint is never asked.
+    v = Variants()
+    for kind, kw in (("status", dict(status=503, body={
+                         "reason": "Service Unavailable",
+                         "error": "server_error"})),
+                     ("reset", {}), ("close", {}), ("not_json", {}),
+                     ("sleep", dict(seconds=TIMEOUT_MS / 1000.0 + 2))):
+        with v:
+            h.ctl("reset", {"tokens": False})
+            h.fault("token", kind, times=-1, **kw)
+            for m in (SMALL, BIG):
+                r = h.attendees(m)
+                expect_ok(r, m, "token endpoint %s, cached token" % kind)
+                within_budget(r, "token endpoint %s" % kind)
+            t, p, _ = zoom_calls(h)
+            if t != 0:
+                fail("token endpoint %s: %d token call(s) while a cached "
+                     "token was valid" % (kind, t))
+    v.done()
+    # Down, and Zoom now rejects the cached token: a refresh is needed and
+    # cannot happen: 502 zoom_unavailable, at once (no waiting out a budget).
+    h.ctl("reset", {"tokens": False})
+    h.fault("token", "status", times=-1, status=503, body={
+        "reason": "Service Unavailable", "error": "server_error"})
+    h.fault("participants", "revoke_tokens", times=1)
+    r = h.attendees(SMALL)
+    expect_error(r, 502, "zoom_unavailable", "cached token revoked, token "
+                 "endpoint down")
+    within_budget(r, "cached token revoked, token endpoint down")
+    next_request_ok(h, "token endpoint down")
+
+
+@case("fault_token_endpoint_down_cache_file")
+def _(h):
+    # Across processes: a CGI run fills ZOOM_TOKEN_CACHE; later runs find
+    # the token endpoint refusing connections and serve from the file.
+    h.ctl("reset", {"tokens": True})
+    d = os.path.join(h.tmp, "cache-down")
+    os.mkdir(d)
+    env = {"ZOOM_TOKEN_CACHE": os.path.join(d, "zoom-token")}
+    expect_ok(h.cgi(body={"zoomCallId": SMALL}, env=env), SMALL, "CGI fill")
+    env["ZOOM_TOKEN_URL"] = _closed_port_url("/oauth/token")
+    for m in (SMALL, EMPTY):
+        r = h.cgi(body={"zoomCallId": m}, env=env)
+        expect_ok(r, m, "CGI, token endpoint refused, cached file")
+        within_budget(r, "CGI with a cached file")
+    t, p, _ = zoom_calls(h)
+    if t != 1 or p != 3:
+        fail("token_calls %d participants_calls %d, expected 1 and 3" % (t, p))
+
+
+def _rate_limited_at_once(h, headers, want_ra, what, target="participants"):
+    if target == "token":
+        h.fresh()
+        body = {"reason": "Too Many Requests", "error": "rate_limited"}
+    else:
+        body = {"code": 429, "message": "You have reached the maximum daily "
+                "rate limit for this API."}
+    h.fault(target, "status", status=429, times=-1, headers=headers,
+            body=body)
+    r = h.attendees(SMALL)
+    expect_error(r, 503, "rate_limited", what)
+    ra = r.header("Retry-After")
+    if ra is None or not re.fullmatch(r"\d+", ra):
+        fail("%s: Retry-After %r, expected seconds" % (what, ra))
+    lo, hi = want_ra
+    if not lo <= int(ra) <= hi:
+        fail("%s: Retry-After %s, expected %d to %d" % (what, ra, lo, hi))
+    st = h.stats()
+    n = st["token_calls"] if target == "token" else \
+        len(participant_paths(h))
+    if n != 1:
+        fail("%s: %d %s calls, expected 1 (no retry)" % (what, n, target))
+    if r.elapsed > 1.0:
+        fail("%s: took %.2f s: should answer at once" % (what, r.elapsed))
+    next_request_ok(h, what)
+    return ra
+
+
+@case("fault_429_retry_after_http_date")
+def _(h):
+    # RFC 9110 HTTP-date forms, no X-RateLimit-Type header: a date means
+    # "not before then", so 503 at once with the seconds left.
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    until = now + datetime.timedelta(minutes=30)
+    left = int((until - now).total_seconds())
+    forms = [
+        ("IMF-fixdate", until.strftime("%a, %d %b %Y %H:%M:%S GMT")),
+        ("RFC 850", until.strftime("%A, %d-%b-%y %H:%M:%S GMT")),
+        ("asctime", until.strftime("%a %b ") + "%2d" % until.day +
+         until.strftime(" %H:%M:%S %Y")),
+        ("ISO 8601", until.strftime("%Y-%m-%dT%H:%M:%SZ")),
+    ]
+    v = Variants()
+    got = []
+    for name, value in forms:
+        with v:
+            h.ctl("reset", {"tokens": False})
+            got.append("%s: %s" % (name, _rate_limited_at_once(
+                h, {"Retry-After": value}, (left - 15, left + 2),
+                "Retry-After %s %r" % (name, value))))
+    with v:     # a date already past: retry at once, so at most 1 s
+        h.ctl("reset", {"tokens": False})
+        past = (now - datetime.timedelta(minutes=5)).strftime(
+            "%a, %d %b %Y %H:%M:%S GMT")
+        _rate_limited_at_once(h, {"Retry-After": past}, (0, 1),
+                              "Retry-After in the past %r" % past)
+    v.done()
+    return "; ".join(got)
+
+
+@case("fault_429_retry_after_beyond_budget")
+def _(h):
+    # Seconds, but more than the budget allows waiting: answer at once.
+    ra = _rate_limited_at_once(h, {"Retry-After": "120",
+                                   "X-RateLimit-Type": "QPS"}, (119, 121),
+                               "Retry-After: 120")
+    return "Retry-After %s" % ra
+
+
+@case("fault_429_token_endpoint")
+def _(h):
+    ra = _rate_limited_at_once(h, {"Retry-After": "30"}, (29, 31),
+                               "token endpoint 429", target="token")
+    return "Retry-After %s" % ra
+
+
+@case("fault_401_code_124_twice")
+def _(h):
+    # Zoom rejects the token, and then the freshly issued one too: one
+    # refresh, one retry, 502 zoom_token_rejected, never a loop. On the
+    # first page and on a later page of a paged meeting.
+    out = []
+    for meeting, skip, pages in ((SMALL, 0, 0), (BIG, 1, 1)):
+        h.ctl("reset", {"tokens": False})
+        h.fault("participants", "revoke_tokens", times=2, skip=skip)
+        r = h.attendees(meeting)
+        what = "401 code 124 twice on page %d" % (pages + 1)
+        expect_error(r, 502, "zoom_token_rejected", what)
+        within_budget(r, what)
+        t, p, reqs = zoom_calls(h)
+        if t != 1 or p != pages + 2:
+            fail("%s: token_calls %d participants_calls %d, expected 1 and %d"
+                 % (what, t, p, pages + 2))
+        bearers = [x["auth"] for x in reqs if "/participants" in x["path"]]
+        if bearers[-1] == bearers[-2]:
+            fail("%s: the retry used the rejected token" % what)
+        next_request_ok(h, what)
+        out.append("page %d: %d calls in %.2f s" % (pages + 1, t + p,
+                                                    r.elapsed))
+    return "; ".join(out)
+
+
+@case("fault_trickle_one_byte_a_second")
+def _(h):
+    return _robust(h, "participants", "trickle", [TIMEOUT],
+                   chunk_size=1, interval=1.0)
 
 
 # -- log ------------------------------------------------------------------------
