@@ -4,7 +4,8 @@
 set -eu
 
 PKGS="gcc make pkg-config libfcgi-dev libfcgi-bin libcurl4-openssl-dev libcjson-dev
-libcmocka-dev python3 nginx apache2 libapache2-mod-fcgid spawn-fcgi valgrind curl"
+libcmocka-dev python3 nginx apache2 libapache2-mod-fcgid spawn-fcgi valgrind curl
+openssl systemd man-db groff-base"
 
 missing=""
 for p in $PKGS; do

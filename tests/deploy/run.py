@@ -1,0 +1,1489 @@
+#!/usr/bin/env python3
+"""Deployment tests: every shipped way of running zoom-attendees, for real.
+
+    python3 tests/deploy/run.py --bin build/zoom-attendees [--only SUBSTR] [--keep]
+
+First `make install` puts the binary, the man page, the example
+configurations and the systemd units into a temporary prefix, with the
+@NAME@ placeholders of the shipped files filled in for this run (loopback
+port, socket and configuration paths under the temporary directory). Every
+deployment is then started from those installed files, on 127.0.0.1 only,
+against the Zoom stand-in (tests/zoom_standin.py):
+
+  nginx + TCP, nginx + unix socket (the shipped TLS site), Apache +
+  mod_proxy_fcgi (TCP and unix socket), Apache + mod_fcgid, Apache + CGI
+  through the shipped .htaccess (with CGIPassAuth, with the old-2.4
+  SetEnvIf fallback, and with the suexec wrapper), the configuration file
+  alone, spawn-fcgi with several workers sharing one token, the systemd
+  units (socket activation emulated: fd 3, LISTEN_PID, LISTEN_FDS,
+  credentials), and a stop signal during a slow request.
+
+Each one answers the same smoke suite: the attendees of a meeting (200, 4
+participants), 401 without the key, 400 for a bad id, GET /healthz. Only
+the parts a server administrator writes for the site (listen address, TLS
+certificate, document root, modules) are written by this test.
+
+Runs as root (servers drop to www-data/nobody, as in production). Prints
+"name... ok" or "name... FAIL: reason" per check, then "N passed, N failed";
+exits 1 on any failure. A deployment that cannot be started is a failure.
+"""
+
+import argparse
+import concurrent.futures
+import ctypes
+import grp
+import http.client
+import json
+import os
+import pwd
+import re
+import shlex
+import shutil
+import signal
+import socket
+import ssl
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+sys.dont_write_bytecode = True
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+STANDIN = os.path.join(ROOT, "tests", "zoom_standin.py")
+SD_ACTIVATE = os.path.join(HERE, "sd_activate.py")
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import zoom_standin  # noqa: E402  (the dataset, to compare answers)
+
+API = "/api/zoom/get-meeting-attendees"
+HEALTH = "/api/zoom/healthz"
+MEETING = "85746065432"
+WANT = zoom_standin.build_dataset()[MEETING]
+RUN_ID = os.urandom(6).hex()
+API_KEY = "deploy-key-" + os.urandom(12).hex()
+ACCOUNT_ID = "deploy-account-" + RUN_ID
+CLIENT_ID = "deploy-client-" + RUN_ID
+CLIENT_SECRET = "deploy-secret-" + os.urandom(12).hex()
+SECRETS = [API_KEY, CLIENT_SECRET]
+APACHE_MODULES = "/usr/lib/apache2/modules"
+WEB_USER = "www-data"        # nginx and Apache workers, as on Debian
+SERVICE_USER = "nobody"      # stands for a service's own (dynamic) user
+
+PASSED = 0
+FAILED = 0
+
+
+class Failure(Exception):
+    pass
+
+
+def fail(msg):
+    raise Failure(msg)
+
+
+def report(name, ok, why=""):
+    global PASSED, FAILED
+    if ok:
+        PASSED += 1
+        print("%s... ok" % name, flush=True)
+    else:
+        FAILED += 1
+        why = why.rstrip().replace("\n", "\n    ")
+        print("%s... FAIL: %s" % (name, why), flush=True)
+
+
+def check(name, fn, *args):
+    """Run one check; report it. Returns True when it passed."""
+    try:
+        fn(*args)
+    except Failure as e:
+        report(name, False, str(e))
+        return False
+    except Exception as e:
+        report(name, False, unexpected(e))
+        return False
+    report(name, True)
+    return True
+
+
+def unexpected(e):
+    """An exception this test did not raise itself: what and where."""
+    where = [f for f in traceback.extract_tb(e.__traceback__)
+             if f.filename == os.path.abspath(__file__)]
+    at = " (run.py line %d, in %s)" % (where[-1].lineno, where[-1].name) \
+        if where else ""
+    return "%s: %s%s" % (type(e).__name__, e, at)
+
+
+def short(b, n=400):
+    if isinstance(b, bytes):
+        b = b.decode("utf-8", "replace")
+    return b if len(b) <= n else b[:n] + "..."
+
+
+def tail(path, n=1500):
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return "(no %s)" % path
+    return "%s:\n%s" % (path, short(data[-n:], n))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(what, probe, proc=None, seconds=10.0):
+    """Poll probe() until it returns true; fail if proc exits first."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            fail("%s: the process exited with status %s" % (what, proc.returncode))
+        try:
+            if probe():
+                return
+        except OSError:
+            pass
+        time.sleep(0.02)
+    fail("%s: not ready after %.0f s" % (what, seconds))
+
+
+def tcp_open(port):
+    socket.create_connection(("127.0.0.1", port), 0.2).close()
+    return True
+
+
+def unix_open(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.settimeout(0.2)
+        s.connect(path)
+    finally:
+        s.close()
+    return True
+
+
+def ours_running(top):
+    """Pids of processes whose program lies under top."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit() and int(d) != os.getpid():
+            try:
+                exe = os.readlink("/proc/%s/exe" % d)
+            except OSError:
+                continue
+            if exe.startswith(top + "/"):
+                pids.append(int(d))
+    return pids
+
+
+def user_ids(name):
+    pw = pwd.getpwnam(name)
+    return pw.pw_uid, pw.pw_gid
+
+
+def chown_to(path, user, mode):
+    uid, gid = user_ids(user)
+    os.chown(path, uid, gid)
+    os.chmod(path, mode)
+
+
+def write(path, text, mode=0o644, user=None):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+    if user is not None:
+        chown_to(path, user, mode)
+
+
+def mkdirs(*paths, mode=0o755):
+    for p in paths:
+        os.makedirs(p, exist_ok=True)
+        os.chmod(p, mode)
+
+
+# ---------------------------------------------------------------------------
+# Clients: HTTP(S) to a web server, and FastCGI straight to a responder.
+
+
+class Resp:
+    def __init__(self, status, headers, body, via):
+        self.status, self.headers, self.body, self.via = status, headers, body, via
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def json(self):
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            fail("%s: answer %d is not JSON: %r" % (self.via, self.status,
+                                                    short(self.body)))
+
+    def __repr__(self):
+        return "%d %s" % (self.status, short(self.body, 200))
+
+
+class HttpClient:
+    def __init__(self, port, cafile=None):
+        self.port = port
+        self.ctx = None
+        if cafile is not None:
+            self.ctx = ssl.create_default_context(cafile=cafile)
+            self.ctx.check_hostname = False   # the certificate is for localhost
+        self.name = "%s://127.0.0.1:%d" % ("https" if cafile else "http", port)
+
+    def request(self, method, path, body=None, headers=None, timeout=20.0):
+        if self.ctx is not None:
+            c = http.client.HTTPSConnection("127.0.0.1", self.port,
+                                            timeout=timeout, context=self.ctx)
+        else:
+            c = http.client.HTTPConnection("127.0.0.1", self.port,
+                                           timeout=timeout)
+        try:
+            c.request(method, path, body=body, headers=headers or {})
+            r = c.getresponse()
+            try:
+                data = r.read()
+            except http.client.IncompleteRead as e:
+                fail("%s %s: the %d answer was cut short after %d body "
+                     "bytes (the server closed the connection): %r" % (
+                         method, path, r.status, len(e.partial),
+                         short(e.partial, 120)))
+            return Resp(r.status, r.getheaders(), data,
+                        "%s %s" % (method, path))
+        finally:
+            c.close()
+
+
+def _fcgi_record(rtype, content, rid=1):
+    pad = (8 - len(content) % 8) % 8
+    return struct.pack("!BBHHBx", 1, rtype, rid, len(content), pad) + \
+        content + b"\0" * pad
+
+
+def _fcgi_pair(name, value):
+    out = b""
+    for x in (name, value):
+        out += bytes([len(x)]) if len(x) < 128 else \
+            struct.pack("!I", len(x) | 0x80000000)
+    return out + name + value
+
+
+class FcgiClient:
+    """FastCGI responder role (FastCGI specification, section 6.2), one
+    request per connection, on a unix socket."""
+
+    def __init__(self, path):
+        self.path = path
+        self.name = "fastcgi unix:%s" % path
+
+    def request(self, method, path, body=None, headers=None, timeout=20.0):
+        body = body or b""
+        if isinstance(body, str):
+            body = body.encode()
+        params = {"REQUEST_METHOD": method, "REQUEST_URI": path,
+                  "SCRIPT_NAME": path, "DOCUMENT_URI": path,
+                  "SERVER_PROTOCOL": "HTTP/1.1", "GATEWAY_INTERFACE": "CGI/1.1",
+                  "CONTENT_LENGTH": str(len(body)) if body else ""}
+        for k, v in (headers or {}).items():
+            if k.lower() == "content-type":
+                params["CONTENT_TYPE"] = v
+            else:
+                params["HTTP_" + k.upper().replace("-", "_")] = v
+        pv = b"".join(_fcgi_pair(k.encode(), v.encode())
+                      for k, v in params.items())
+        msg = _fcgi_record(1, struct.pack("!HB5x", 1, 0))      # BEGIN_REQUEST
+        msg += _fcgi_record(4, pv) + _fcgi_record(4, b"")      # PARAMS
+        for i in range(0, len(body), 32768):
+            msg += _fcgi_record(5, body[i:i + 32768])          # STDIN
+        msg += _fcgi_record(5, b"")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        out = b""
+        try:
+            s.connect(self.path)
+            s.sendall(msg)
+            buf = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+                done = False
+                while len(buf) >= 8:
+                    _, rtype, _, clen, plen = struct.unpack("!BBHHBx", buf[:8])
+                    if len(buf) < 8 + clen + plen:
+                        break
+                    if rtype == 6:                              # STDOUT
+                        out += buf[8:8 + clen]
+                    elif rtype == 3:                            # END_REQUEST
+                        done = True
+                    buf = buf[8 + clen + plen:]
+                if done:
+                    break
+        finally:
+            s.close()
+        head, _, payload = out.partition(b"\r\n\r\n")
+        headers, status = [], 200
+        for line in head.decode("latin-1").split("\r\n"):
+            k, _, v = line.partition(":")
+            headers.append((k.strip(), v.strip()))
+            if k.lower() == "status":
+                status = int(v.split()[0])
+        return Resp(status, headers, payload, "%s %s" % (method, path))
+
+
+# ---------------------------------------------------------------------------
+# The smoke suite every deployment answers.
+
+
+def attendees(client, key=API_KEY, meeting=MEETING):
+    h = {"Content-Type": "application/json"}
+    if key is not None:
+        h["Authorization"] = "Bearer " + key
+    return client.request("POST", API, json.dumps({"zoomCallId": meeting}), h)
+
+
+def expect_common(r):
+    ct = (r.header("Content-Type") or "").split(";")[0].strip()
+    if ct != "application/json":
+        fail("%s: answer %d with Content-Type %r: %s" % (
+            r.via, r.status, r.header("Content-Type"), short(r.body)))
+    text = repr(r.headers) + r.body.decode("utf-8", "replace")
+    for s in SECRETS:
+        if s in text:
+            fail("%s: the answer holds a secret" % r.via)
+
+
+def expect_error(r, status, code):
+    if r.status != status:
+        fail("%s: expected %d %s, got %r" % (r.via, status, code, r))
+    expect_common(r)
+    j = r.json()
+    if not isinstance(j, dict) or j.get("error") != code:
+        fail("%s: expected error %r, got %r" % (r.via, code, r))
+
+
+def expect_attendees(r):
+    if r.status != 200:
+        fail("%s: expected 200, got %r" % (r.via, r))
+    expect_common(r)
+    j = r.json()
+    got = j.get("participants") if isinstance(j, dict) else None
+    if not isinstance(got, list) or len(got) != len(WANT):
+        fail("%s: expected %d participants, got %s" % (
+            r.via, len(WANT), short(r.body, 200)))
+    if got != WANT:
+        fail("%s: the participants differ from what Zoom sent" % r.via)
+
+
+def smoke_attendees(client):
+    expect_attendees(attendees(client))
+
+
+def smoke_no_key(client):
+    expect_error(attendees(client, key=None), 401, "unauthorized")
+
+
+def smoke_bad_id(client):
+    expect_error(attendees(client, meeting="../users/me"), 400,
+                 "invalid_zoom_call_id")
+
+
+def smoke_healthz(client):
+    r = client.request("GET", HEALTH)
+    if r.status != 200:
+        fail("%s: expected 200, got %r" % (r.via, r))
+    expect_common(r)
+
+
+SMOKE = [("attendees-200", smoke_attendees), ("no-key-401", smoke_no_key),
+         ("bad-id-400", smoke_bad_id), ("healthz-200", smoke_healthz)]
+
+
+def smoke(name, client):
+    for check_name, fn in SMOKE:
+        check("%s %s" % (name, check_name), fn, client)
+
+
+# ---------------------------------------------------------------------------
+# The run: a temporary prefix, the stand-in, and every process started.
+
+
+class Run:
+    def __init__(self, binary, keep):
+        self.binary = os.path.abspath(binary)
+        self.keep = keep
+        self.tmp = tempfile.mkdtemp(prefix="za-deploy-")
+        os.chmod(self.tmp, 0o755)       # servers run as www-data/nobody
+        self.prefix = os.path.join(self.tmp, "prefix")
+        self.etc = os.path.join(self.tmp, "etc")
+        self.run = os.path.join(self.tmp, "run")
+        self.logs = os.path.join(self.tmp, "logs")
+        mkdirs(self.etc, self.run, self.logs)
+        self.bindir = os.path.join(self.prefix, "bin")
+        self.share = os.path.join(self.prefix, "share", "zoom-attendees")
+        self.unitdir = os.path.join(self.prefix, "lib", "systemd", "system")
+        self.mandir = os.path.join(self.prefix, "share", "man")
+        self.bin = os.path.join(self.bindir, "zoom-attendees")
+        self.fcgi_port = free_port()
+        self.fcgi_tcp = "127.0.0.1:%d" % self.fcgi_port
+        self.sock = os.path.join(self.run, "zoom-attendees.sock")
+        self.procs = []         # Popen objects
+        self.orphans = []       # pids of daemons (spawn-fcgi children)
+        self.cert = self.key = None
+        # spawn-fcgi's children outlive it: become their parent, so that
+        # they can be reaped and their exit status read.
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(36, 1, 0, 0, 0)      # PR_SET_CHILD_SUBREAPER
+
+    # -- processes ----------------------------------------------------------
+
+    def log(self, name):
+        return open(os.path.join(self.logs, name), "ab")
+
+    def spawn(self, argv, logname, env=None, user=None, **kw):
+        if user is not None:
+            uid, gid = user_ids(user)
+            kw.update(user=uid, group=gid, extra_groups=[])
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                             stdout=self.log(logname),
+                             stderr=subprocess.STDOUT, env=env,
+                             start_new_session=True, **kw)
+        p.logname = os.path.join(self.logs, logname)
+        self.procs.append(p)
+        return p
+
+    def stop(self, p, sig=signal.SIGTERM, grace=8.0):
+        """Signal p (a Popen) and wait; SIGKILL its session after grace.
+        Returns its exit status."""
+        if p.poll() is None:
+            try:
+                os.kill(p.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                p.wait(grace)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                p.wait()
+        # Whatever it left in its session (Apache's CGI daemon, fcgid
+        # processes) goes with it.
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if p in self.procs:
+            self.procs.remove(p)
+        return p.returncode
+
+    def stop_pid(self, pid, sig=signal.SIGTERM, grace=8.0):
+        """Stop a daemon we are the subreaper of; its exit status or None."""
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + grace
+        status = None
+        while time.monotonic() < deadline:
+            try:
+                got, st = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if got == pid:
+                status = os.waitstatus_to_exitcode(st)
+                break
+            time.sleep(0.02)
+        else:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+        if pid in self.orphans:
+            self.orphans.remove(pid)
+        return status
+
+    def stop_all(self):
+        for p in list(reversed(self.procs)):
+            self.stop(p, grace=3.0)
+        for pid in list(self.orphans):
+            self.stop_pid(pid, grace=3.0)
+        # Anything still running a program from our directory was started
+        # by this run (a server's child that left its session): by pid.
+        for pid in ours_running(self.tmp):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def close(self):
+        self.stop_all()
+        if hasattr(self, "standin"):
+            self.stop(self.standin)
+        if self.keep:
+            print("kept %s" % self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # -- install ------------------------------------------------------------
+
+    def make_install(self, target="install"):
+        # The binary under test, as $(BUILD)/$(PROG); -o: never rebuilt here.
+        b = self.binary
+        if b.startswith(ROOT + "/"):
+            b = os.path.relpath(b, ROOT)
+        argv = ["make", "-s", "-C", ROOT, "-o", b, target,
+                "BUILD=" + os.path.dirname(b),
+                "PREFIX=" + self.prefix, "CONFDIR=" + self.etc,
+                "RUNSTATEDIR=" + self.run, "FCGI_TCP=" + self.fcgi_tcp,
+                "FCGI_SOCKET=" + self.sock]
+        p = subprocess.run(argv, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=120)
+        if p.returncode != 0:
+            fail("%s: exit %d\n%s" % (" ".join(argv), p.returncode,
+                                      short(p.stdout, 2000)))
+        return p.stdout.decode("utf-8", "replace")
+
+    def installed(self, *parts):
+        path = os.path.join(self.share, *parts)
+        with open(path) as f:
+            return f.read()
+
+    # -- the Zoom stand-in --------------------------------------------------
+
+    def start_standin(self):
+        pf = os.path.join(self.tmp, "standin.port")
+        self.standin = self.spawn(
+            [sys.executable, STANDIN, "--port", "0", "--port-file", pf,
+             "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET,
+             "--account-id", ACCOUNT_ID], "standin.log")
+        self.procs.remove(self.standin)     # lives for the whole run
+        wait_for("the Zoom stand-in", lambda: os.path.exists(pf), self.standin)
+        self.sport = int(open(pf).read())
+
+    def ctl(self, what, args=None, method="POST"):
+        c = http.client.HTTPConnection("127.0.0.1", self.sport, timeout=10)
+        try:
+            body = json.dumps(args or {}) if method == "POST" else None
+            c.request(method, "/_control/" + what, body=body)
+            r = c.getresponse()
+            data = r.read()
+            if r.status != 200:
+                fail("stand-in %s: %d %s" % (what, r.status, short(data)))
+            return json.loads(data)
+        finally:
+            c.close()
+
+    def settings(self, **extra):
+        s = {"INTERNAL_API_KEY": API_KEY, "ZOOM_ACCOUNT_ID": ACCOUNT_ID,
+             "ZOOM_CLIENT_ID": CLIENT_ID, "ZOOM_CLIENT_SECRET": CLIENT_SECRET,
+             "ZOOM_TOKEN_URL": "http://127.0.0.1:%d/oauth/token" % self.sport,
+             "ZOOM_API_BASE": "http://127.0.0.1:%d/v2" % self.sport,
+             "ZOOM_TIMEOUT_MS": "3000"}
+        s.update(extra)
+        return s
+
+    def env(self, **extra):
+        e = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"}
+        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+            if k in os.environ:
+                e[k] = os.environ[k]
+        e.update(extra)
+        return e
+
+    def conf_text(self, **extra):
+        return "".join("%s=%s\n" % kv for kv in self.settings(**extra).items())
+
+    # -- responder started by hand (--listen) -------------------------------
+
+    def listen_responder(self, address, name, user=WEB_USER, env=None,
+                         binary=None):
+        if not address.startswith("127.0.0.1:") and os.path.exists(address):
+            os.unlink(address)
+        p = self.spawn([binary or self.bin, "--listen", address], name + ".log",
+                       env=env if env is not None else self.env(**self.settings()),
+                       user=user)
+        if address.startswith("127.0.0.1:"):
+            port = int(address.rsplit(":", 1)[1])
+            wait_for("responder on %s" % address, lambda: tcp_open(port), p)
+        else:
+            wait_for("responder on %s" % address, lambda: unix_open(address), p)
+        return p
+
+    # -- nginx ----------------------------------------------------------------
+
+    def tls_cert(self):
+        if self.cert is None:
+            d = os.path.join(self.tmp, "tls")
+            mkdirs(d)
+            self.cert = os.path.join(d, "cert.pem")
+            self.key = os.path.join(d, "key.pem")
+            p = subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                 "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                 "-subj", "/CN=localhost", "-keyout", self.key,
+                 "-out", self.cert], stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT)
+            if p.returncode != 0:
+                fail("openssl: %s" % short(p.stdout))
+        return self.cert, self.key
+
+    def nginx_site_unix(self, port):
+        """The shipped TLS site for a unix socket, with the lines a site
+        owner writes (listen address, certificate) set for this test."""
+        site = self.installed("nginx", "zoom-attendees.site-unix.conf.example")
+        cert, key = self.tls_cert()
+        for pat, new in ((r"listen\s+443 ssl;", "listen 127.0.0.1:%d ssl;" % port),
+                         (r"ssl_certificate\s+\S+;", "ssl_certificate %s;" % cert),
+                         (r"ssl_certificate_key\s+\S+;",
+                          "ssl_certificate_key %s;" % key)):
+            site, n = re.subn(pat, new, site)
+            if n != 1:
+                fail("the shipped site has %d lines matching %r (expected 1)"
+                     % (n, pat))
+        return site
+
+    def start_nginx(self, name, site_for_port):
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        d = os.path.join(self.tmp, "nginx-" + name)
+        mkdirs(d)
+        shutil.copy("/etc/nginx/fastcgi_params", d)
+        port = free_port()
+        write(os.path.join(d, "site.conf"), site_for_port(port))
+        conf = """daemon off;
+user {user};
+worker_processes 2;
+pid {d}/nginx.pid;
+error_log {d}/error.log info;
+events {{ worker_connections 256; }}
+http {{
+    access_log {d}/access.log;
+    client_body_temp_path {d}/client_body;
+    fastcgi_temp_path {d}/fastcgi;
+    proxy_temp_path {d}/proxy;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    include {d}/site.conf;
+}}
+""".format(d=d, user=WEB_USER)
+        write(os.path.join(d, "nginx.conf"), conf)
+        p = self.spawn([nginx, "-p", d, "-c", os.path.join(d, "nginx.conf"),
+                        "-e", os.path.join(d, "error.log")], "nginx-%s.log" % name)
+        p.errlog = os.path.join(d, "error.log")
+        try:
+            wait_for("nginx", lambda: tcp_open(port), p)
+        except Failure as e:
+            fail("%s\n%s\n%s" % (e, tail(p.logname), tail(p.errlog)))
+        return p, port
+
+    # -- Apache ---------------------------------------------------------------
+
+    def start_apache(self, name, modules, server_conf, vhost_conf):
+        """A stand-alone Apache (no Debian apache2.conf): the modules, the
+        server-level lines of the site owner, and one virtual host."""
+        d = os.path.join(self.tmp, "apache-" + name)
+        mkdirs(d)
+        port = free_port()
+        lines = ['ServerRoot "%s"' % d, "ServerName 127.0.0.1",
+                 "Listen 127.0.0.1:%d" % port,
+                 "PidFile %s/httpd.pid" % d, "Mutex file:%s default" % d,
+                 "ErrorLog %s/error.log" % d, "LogLevel info",
+                 "User %s" % WEB_USER, "Group %s" % WEB_USER]
+        for m in ["mpm_event", "authz_core"] + modules:
+            lines.append("LoadModule %s_module %s/mod_%s.so"
+                         % (m, APACHE_MODULES, m))
+        lines += ["<Directory />", "    AllowOverride None",
+                  "    Require all denied", "</Directory>",
+                  server_conf.format(d=d),
+                  "<VirtualHost 127.0.0.1:%d>" % port, vhost_conf.format(d=d),
+                  "</VirtualHost>", ""]
+        conf = os.path.join(d, "httpd.conf")
+        write(conf, "\n".join(lines))
+        p = self.spawn(["apache2", "-f", conf, "-DFOREGROUND"],
+                       "apache-%s.log" % name)
+        p.errlog = os.path.join(d, "error.log")
+        try:
+            wait_for("apache", lambda: tcp_open(port), p)
+        except Failure as e:
+            fail("%s\n%s\n%s" % (e, tail(p.logname), tail(p.errlog)))
+        return p, port
+
+    # -- systemd, emulated --------------------------------------------------
+
+    def unit(self, name):
+        return Unit(os.path.join(self.unitdir, name))
+
+    def activate(self, socket_unit, service_unit, instance="", dropin=None):
+        """Do what systemd does for `systemctl start SOCKET` and the first
+        connection: bind the socket as the socket unit says, prepare the
+        credentials and runtime directory, and start ExecStart with the
+        socket on fd 3. dropin: Environment= a site adds in a drop-in.
+        Returns (Popen, socket path)."""
+        su, sv = self.unit(socket_unit), self.unit(service_unit)
+        spec = {"i": instance, "t": self.run}
+        path = sv_expand(su.one("Socket", "ListenStream"), spec)
+        if not path.startswith("/"):
+            fail("%s: ListenStream=%s is not a unix socket" % (socket_unit, path))
+        if os.path.exists(path):
+            os.unlink(path)
+        ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        ls.bind(path)
+        ls.listen(int(su.one("Socket", "Backlog", "128")))
+        os.chown(path, user_ids(su.one("Socket", "SocketUser", "root"))[0],
+                 grp.getgrnam(su.one("Socket", "SocketGroup", "root")).gr_gid)
+        os.chmod(path, int(su.one("Socket", "SocketMode", "0666"), 8))
+
+        user = SERVICE_USER      # DynamicUser=yes / User=: a user of its own
+        uid, gid = user_ids(user)
+        unit_name = service_unit.replace("@", "@" + instance, 1) \
+            if instance else service_unit
+        creds = os.path.join(self.tmp, "credentials", unit_name)
+        if os.path.exists(creds):
+            shutil.rmtree(creds)
+        mkdirs(creds, mode=0o700)
+        for entry in sv.all("Service", "LoadCredential"):
+            cid, _, src = entry.partition(":")
+            dst = os.path.join(creds, cid)
+            shutil.copyfile(src, dst)           # fails if the source is missing
+            chown_to(dst, user, 0o400)
+        chown_to(creds, user, 0o500)
+        spec["d"] = creds
+        for rd in sv.all("Service", "RuntimeDirectory"):
+            rpath = os.path.join(self.run, rd)
+            mkdirs(rpath, mode=0o700)
+            chown_to(rpath, user,
+                     int(sv.one("Service", "RuntimeDirectoryMode", "0755"), 8))
+        env = self.env(CREDENTIALS_DIRECTORY=creds)
+        for assignments in sv.all("Service", "Environment"):
+            for a in shlex.split(assignments):
+                k, _, v = a.partition("=")
+                env[k] = sv_expand(v, spec)
+        env.update(dropin or {})
+        argv = [sv_expand(x, spec)
+                for x in shlex.split(sv.one("Service", "ExecStart"))]
+        if sv.one("Service", "DynamicUser", "no") != "yes":
+            fail("%s: DynamicUser= is not yes" % service_unit)
+        launcher = [sys.executable, SD_ACTIVATE, "--fd", str(ls.fileno()),
+                    "--name", socket_unit.replace("@", "@" + instance, 1),
+                    "--user", user, "--umask", sv.one("Service", "UMask", "0022")]
+        if sv.one("Service", "NoNewPrivileges", "no") == "yes":
+            launcher.append("--no-new-privileges")
+        p = self.spawn(launcher + ["--"] + argv, unit_name + ".log", env=env,
+                       pass_fds=(ls.fileno(),))
+        p.listener = ls          # kept open by "systemd" across restarts
+        p.launch = (launcher, argv, env, ls)
+        return p, path
+
+    def reactivate(self, old, logname):
+        """Start the service again on the same listening socket."""
+        launcher, argv, env, ls = old.launch
+        p = self.spawn(launcher + ["--"] + argv, logname, env=env,
+                       pass_fds=(ls.fileno(),))
+        p.listener, p.launch = ls, old.launch
+        return p
+
+
+class Unit:
+    """A systemd unit file: sections of Key=Value lines, keys may repeat."""
+
+    def __init__(self, path):
+        self.path = path
+        self.items = []
+        section = None
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if not line or line[0] in "#;":
+                    continue
+                if line.startswith("[") and line.endswith("]"):
+                    section = line[1:-1]
+                    continue
+                k, _, v = line.partition("=")
+                self.items.append((section, k.strip(), v.strip()))
+
+    def all(self, section, key):
+        return [v for s, k, v in self.items if s == section and k == key]
+
+    def one(self, section, key, default=None):
+        vals = self.all(section, key)
+        if not vals:
+            if default is None:
+                fail("%s: no %s= in [%s]" % (self.path, key, section))
+            return default
+        return vals[-1]
+
+    def section_text(self, section):
+        return [(k, v) for s, k, v in self.items if s == section]
+
+
+def sv_expand(s, spec):
+    """systemd specifiers (systemd.unit(5) "Specifiers"); unknown ones fail."""
+    def sub(m):
+        c = m.group(1)
+        if c == "%":
+            return "%"
+        if c not in spec:
+            fail("unit uses specifier %%%s, which this test does not emulate" % c)
+        return spec[c]
+    return re.sub(r"%(.)", sub, s)
+
+
+# ---------------------------------------------------------------------------
+# Deployments. Each starts what it needs, checks, and stops it again.
+
+
+def in_flight_stop(r, client, proc, sig, name):
+    """A slow Zoom answer (1 s) is in flight when proc gets sig: the answer
+    must still be a 200 with every participant, and proc must exit 0."""
+    r.ctl("reset", {"tokens": False})
+    r.ctl("fault", {"target": "participants", "kind": "sleep", "seconds": 1})
+    out = {}
+
+    def call():
+        try:
+            out["r"] = attendees(client)
+        except Exception as e:      # noqa: BLE001 (reported below)
+            out["e"] = e
+    t = threading.Thread(target=call)
+    t.start()
+
+    def in_flight():
+        return any("/participants" in q["path"]
+                   for q in r.ctl("stats", method="GET")["requests"])
+    wait_for("the request to reach Zoom", in_flight, seconds=5)
+    t0 = time.monotonic()
+    os.kill(proc.pid, sig)
+    try:
+        status = proc.wait(8)
+    except subprocess.TimeoutExpired:
+        fail("still running 8 s after %s" % name)
+    t.join(10)
+    if "e" in out:
+        fail("the request in flight failed: %r" % out["e"])
+    expect_attendees(out["r"])
+    if status != 0:
+        fail("exit status %s after %s, expected 0\n%s" % (
+            status, name, tail(proc.logname)))
+    if time.monotonic() - t0 > 5:
+        fail("took %.1f s to stop" % (time.monotonic() - t0))
+
+
+def dep_install(r):
+    def install():
+        r.make_install()
+        left = []
+        for top in (r.prefix,):
+            for d, _, files in os.walk(top):
+                for f in files:
+                    p = os.path.join(d, f)
+                    if p == r.bin or "/man/" in p:
+                        continue
+                    if re.search(r"@[A-Z_]+@", open(p, errors="replace").read()):
+                        left.append(p)
+        if left:
+            fail("placeholders left in %s" % ", ".join(left))
+        for p in (r.bin, os.path.join(r.mandir, "man8", "zoom-attendees.8"),
+                  os.path.join(r.unitdir, "zoom-attendees.socket"),
+                  os.path.join(r.unitdir, "zoom-attendees.service"),
+                  os.path.join(r.share, "nginx", "zoom-attendees.location.conf"),
+                  os.path.join(r.share, "apache", "zoom-attendees.htaccess"),
+                  os.path.join(r.share, "contrib", "zoom-attendees-spawn-fcgi")):
+            if not os.path.exists(p):
+                fail("not installed: %s" % p)
+        if not os.access(os.path.join(r.share, "contrib",
+                                      "zoom-attendees-spawn-fcgi"), os.X_OK):
+            fail("the spawn-fcgi script is not executable once installed")
+    if not check("make-install", install):
+        return False
+
+    def manpage():
+        page = os.path.join(r.mandir, "man8", "zoom-attendees.8")
+        if re.search(r"@[A-Z_]+@", open(page).read()):
+            fail("placeholders left in the man page")
+        # Lint the source (the installed page holds this run's long paths).
+        p = subprocess.run(["groff", "-mandoc", "-ww", "-z",
+                            os.path.join(ROOT, "man", "zoom-attendees.8")],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if p.returncode != 0 or p.stdout:
+            fail("groff -ww: %s" % short(p.stdout))
+        p = subprocess.run(["man", "-w", "zoom-attendees"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           env=r.env(MANPATH=r.mandir))
+        if p.returncode != 0 or p.stdout.decode().strip() != page:
+            fail("man -w zoom-attendees: %s" % short(p.stdout))
+        p = subprocess.run(["man", "zoom-attendees"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE,
+                           env=r.env(MANPATH=r.mandir, MANPAGER="cat",
+                                     MANWIDTH="80"))
+        text = p.stdout.decode("utf-8", "replace")
+        for want in ("--listen", "--check-config", "ZOOM_TOKEN_CACHE",
+                     "SIGTERM", "EXIT STATUS", "EXAMPLES", r.etc):
+            if want not in text:
+                fail("the man page does not mention %s" % want)
+    check("man-page", manpage)
+    return True
+
+
+def dep_systemd_units(r):
+    units = ["zoom-attendees.socket", "zoom-attendees.service",
+             "zoom-attendees@1.socket", "zoom-attendees@1.service"]
+
+    def verify():
+        if shutil.which("systemd-analyze") is None:
+            fail("systemd-analyze is not installed (Debian package systemd)")
+        # Instances of the templates are verified through their file names.
+        for u in units:
+            p = subprocess.run(["systemd-analyze", "verify",
+                                os.path.join(r.unitdir, u)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               env=r.env(MANPATH=r.mandir), cwd=r.unitdir)
+            if p.returncode != 0 or p.stdout.strip():
+                fail("systemd-analyze verify %s: exit %d\n%s" % (
+                    u, p.returncode, short(p.stdout, 1500)))
+    check("systemd-units verify", verify)
+
+    def same_service():
+        a = r.unit("zoom-attendees.service").section_text("Service")
+        b = r.unit("zoom-attendees@.service").section_text("Service")
+        if a != b:
+            diff = [x for x in a if x not in b] + [x for x in b if x not in a]
+            fail("the [Service] sections of zoom-attendees.service and "
+                 "zoom-attendees@.service differ: %s" % diff)
+    check("systemd-units template-matches", same_service)
+
+    def security():
+        p = subprocess.run(["systemd-analyze", "security", "--offline=yes",
+                            "--no-pager",
+                            os.path.join(r.unitdir, "zoom-attendees.service")],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        m = re.search(rb"Overall exposure level for \S+: ([0-9.]+) (\w+)",
+                      p.stdout)
+        if not m:
+            fail("systemd-analyze security: %s" % short(p.stdout[-800:]))
+        score = float(m.group(1))
+        print("  (systemd-analyze security: exposure %.1f %s)"
+              % (score, m.group(2).decode()))
+        if score > 2.0:
+            fail("exposure %.1f, expected at most 2.0" % score)
+    check("systemd-units hardening", security)
+
+
+def nginx_tcp_site(r):
+    up = os.path.join(r.share, "nginx", "zoom-attendees.upstream-tcp.conf")
+    loc = os.path.join(r.share, "nginx", "zoom-attendees.location.conf")
+    return lambda port: """include {up};
+server {{
+    listen 127.0.0.1:{port};
+    server_name localhost;
+    include {loc};
+    location / {{ return 404; }}
+}}
+""".format(up=up, loc=loc, port=port)
+
+
+def dep_nginx_tcp(r):
+    resp = r.listen_responder(r.fcgi_tcp, "nginx-tcp-responder")
+    _, port = r.start_nginx("tcp", nginx_tcp_site(r))
+    client = HttpClient(port)
+    smoke("nginx-tcp", client)
+    check("nginx-tcp sighup-in-flight", in_flight_stop, r, client, resp,
+          signal.SIGHUP, "SIGHUP")
+
+
+def dep_config_file(r):
+    d = os.path.join(r.tmp, "config-file")
+    mkdirs(d)
+    binary = os.path.join(d, "zoom-attendees")
+    shutil.copy2(r.bin, binary)
+    conf = os.path.join(d, "zoom-attendees.conf")
+    write(conf, r.conf_text(), mode=0o600, user=WEB_USER)
+
+    def run(argv, env=None, timeout=10):
+        uid, gid = user_ids(WEB_USER)
+        return subprocess.run(argv, env=env or {}, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=timeout,
+                              user=uid, group=gid, extra_groups=[])
+
+    def check_config():
+        p = run([binary, "--check-config"])
+        out = p.stdout.decode("utf-8", "replace")
+        if p.returncode != 0:
+            fail("--check-config with an empty environment: exit %d\n%s"
+                 % (p.returncode, out))
+        if conf not in out:
+            fail("--check-config does not name %s:\n%s" % (conf, out))
+        for name in ("INTERNAL_API_KEY", "ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID",
+                     "ZOOM_CLIENT_SECRET"):
+            line = [x for x in out.splitlines() if x.startswith(name + " ")]
+            if not line or "(configuration file)" not in line[0]:
+                fail("%s does not come from the file: %r" % (name, line))
+        for s in SECRETS:
+            if s in out:
+                fail("--check-config printed a secret")
+        # The environment wins over the file.
+        p = run([binary, "--check-config"],
+                env={"INTERNAL_API_KEY": "another-key-0123456789"})
+        line = [x for x in p.stdout.decode().splitlines()
+                if x.startswith("INTERNAL_API_KEY ")]
+        if not line or "(environment)" not in line[0]:
+            fail("the environment does not win over the file: %r" % line)
+    check("config-file check-config", check_config)
+
+    # The whole environment of the responder is empty: settings come from
+    # zoom-attendees.conf beside the binary and nothing else.
+    resp = r.listen_responder(r.fcgi_tcp, "config-file-responder", env={},
+                              binary=binary)
+    _, port = r.start_nginx("config-file", nginx_tcp_site(r))
+    smoke("config-file", HttpClient(port))
+    r.stop(resp)
+
+    def refuses_0644():
+        os.chmod(conf, 0o644)
+        try:
+            p = run([binary, "--listen", r.fcgi_tcp])
+        finally:
+            os.chmod(conf, 0o600)
+        out = p.stdout.decode("utf-8", "replace")
+        if p.returncode != 1:
+            fail("started with a 0644 file (exit %s): %s" % (p.returncode, out))
+        for want in (conf, "accessible by group or others", "chmod 600"):
+            if want not in out:
+                fail("the message does not say %r: %s" % (want, out))
+        for s in SECRETS:
+            if s in out:
+                fail("the message holds a secret: %s" % out)
+    check("config-file refuses-0644", refuses_0644)
+
+    def broken_line():
+        text = r.conf_text().splitlines()
+        text.insert(2, "ZOOM_CLIENT_SECRET %s" % CLIENT_SECRET)   # no '='
+        write(conf, "\n".join(text) + "\n", mode=0o600, user=WEB_USER)
+        try:
+            p = run([binary, "--listen", r.fcgi_tcp])
+        finally:
+            write(conf, r.conf_text(), mode=0o600, user=WEB_USER)
+        out = p.stdout.decode("utf-8", "replace")
+        if p.returncode != 1 or "line 3" not in out:
+            fail("a broken line 3: exit %s, %s" % (p.returncode, out))
+        if CLIENT_SECRET in out:
+            fail("the message shows the broken line's text: %s" % out)
+    check("config-file broken-line", broken_line)
+
+
+PROXY_MODULES = ["proxy", "proxy_fcgi"]
+
+
+def dep_apache_proxy_tcp(r):
+    r.listen_responder(r.fcgi_tcp, "apache-proxy-tcp-responder")
+    conf = os.path.join(r.share, "apache", "zoom-attendees-proxy-fcgi.conf")
+    _, port = r.start_apache("proxy-tcp", PROXY_MODULES, "",
+                             "    Include %s" % conf)
+    smoke("apache-proxy-fcgi-tcp", HttpClient(port))
+
+
+def dep_apache_proxy_unix(r):
+    # A responder on a unix socket: the systemd units (emulated, as in
+    # dep_systemd) give the socket to www-data.
+    write_credentials(r)
+    p, path = r.activate("zoom-attendees.socket", "zoom-attendees.service",
+                         dropin=systemd_dropin(r))
+    wait_for("the activated service", lambda: unix_open(path), p)
+    conf = os.path.join(r.share, "apache", "zoom-attendees-proxy-fcgi-unix.conf")
+    _, port = r.start_apache("proxy-unix", PROXY_MODULES, "",
+                             "    Include %s" % conf)
+    smoke("apache-proxy-fcgi-unix", HttpClient(port))
+
+
+def dep_apache_fcgid(r):
+    # As the shipped file says: the configuration file, www-data's, 0600.
+    conf = os.path.join(r.etc, "zoom-attendees.conf")
+    write(conf, r.conf_text(), mode=0o600, user=WEB_USER)
+    snippet = os.path.join(r.share, "apache", "zoom-attendees-fcgid.conf")
+    server = """FcgidIPCDir {d}/fcgid
+FcgidProcessTableFile {d}/fcgid/shm
+"""
+    d = os.path.join(r.tmp, "apache-fcgid")
+    mkdirs(os.path.join(d, "fcgid"), mode=0o700)
+    chown_to(os.path.join(d, "fcgid"), WEB_USER, 0o700)
+    p, port = r.start_apache("fcgid", ["alias", "fcgid"], server,
+                             "    Include %s" % snippet)
+    client = HttpClient(port)
+    smoke("apache-fcgid", client)
+
+    def runs_as_www_data():
+        uid = user_ids(WEB_USER)[0]
+        found = []
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                exe = os.readlink("/proc/%s/exe" % pid)
+                st = os.stat("/proc/%s" % pid)
+            except OSError:
+                continue
+            if exe == r.bin and os.getsid(int(pid)) == p.pid:
+                found.append(st.st_uid)
+        if not found:
+            fail("no zoom-attendees process under mod_fcgid")
+        if any(u != uid for u in found):
+            fail("mod_fcgid's processes do not all run as %s" % WEB_USER)
+    check("apache-fcgid processes", runs_as_www_data)
+
+
+CGI_MODULES = ["cgid", "rewrite", "env", "setenvif"]
+CGI_SERVER = "ScriptSock {d}/cgisock"
+
+
+def cgi_site(r, name, edit, wrapper=False):
+    """A shared-hosting account: ~/public_html/api/zoom/ holds the shipped
+    .htaccess (with the documented edits) and the program; the settings are
+    outside the web root."""
+    home = os.path.join(r.tmp, "home-" + name)
+    www = os.path.join(home, "public_html")
+    apidir = os.path.join(www, "api", "zoom")
+    mkdirs(home, www, os.path.join(www, "api"), apidir)
+    ht = r.installed("apache", "zoom-attendees.htaccess")
+    if "/home/USER" not in ht:
+        fail("the shipped .htaccess has no /home/USER to replace")
+    ht = edit(ht.replace("/home/USER", home))
+    write(os.path.join(apidir, ".htaccess"), ht)
+    cgi = os.path.join(apidir, "zoom-attendees.cgi")
+    if wrapper:
+        bindir = os.path.join(home, "bin")
+        mkdirs(bindir)
+        shutil.copy2(r.bin, os.path.join(bindir, "zoom-attendees"))
+        w = r.installed("apache", "zoom-attendees-wrapper.cgi")
+        write(cgi, w.replace("/home/USER", home), mode=0o755)
+        write(os.path.join(bindir, "zoom-attendees.conf"), r.conf_text(),
+              mode=0o600, user=WEB_USER)
+    else:
+        shutil.copy2(r.bin, cgi)
+        os.chmod(cgi, 0o755)
+        write(os.path.join(home, "zoom-attendees.conf"), r.conf_text(),
+              mode=0o600, user=WEB_USER)
+    write(os.path.join(apidir, "notes.txt"), "not for the public\n")
+    # What a shared host's configuration allows an account.
+    vhost = """    DocumentRoot {www}
+    <Directory {www}>
+        AllowOverride AuthConfig FileInfo Options=ExecCGI
+        Require all granted
+    </Directory>""".format(www=www)
+    return vhost
+
+
+def deny_others(client):
+    for path in ("/api/zoom/.htaccess", "/api/zoom/notes.txt", "/api/zoom/"):
+        r = client.request("GET", path)
+        if r.status != 403:
+            fail("GET %s: expected 403, got %d" % (path, r.status))
+
+
+def dep_apache_cgi(r):
+    vhost = cgi_site(r, "cgi", lambda t: t)
+    _, port = r.start_apache("cgi", CGI_MODULES, CGI_SERVER, vhost)
+    client = HttpClient(port)
+    smoke("apache-cgi-htaccess", client)
+    check("apache-cgi-htaccess serves-nothing-else", deny_others, client)
+
+
+def dep_apache_cgi_old(r):
+    def old_24(t):
+        n1 = len(re.findall(r"(?m)^CGIPassAuth On\n", t))
+        n2 = len(re.findall(r"(?m)^#SetEnvIf Authorization ", t))
+        if n1 != 1 or n2 != 1:
+            fail("the .htaccess lacks the documented CGIPassAuth/#SetEnvIf lines")
+        t = re.sub(r"(?m)^CGIPassAuth On\n", "", t)
+        return re.sub(r"(?m)^#SetEnvIf Authorization ", "SetEnvIf Authorization ", t)
+    vhost = cgi_site(r, "cgi-old", old_24)
+    _, port = r.start_apache("cgi-old", CGI_MODULES, CGI_SERVER, vhost)
+    smoke("apache-cgi-htaccess-setenvif", HttpClient(port))
+
+
+def dep_apache_cgi_wrapper(r):
+    def no_setenv(t):
+        t, n = re.subn(r"(?m)^SetEnv ZOOM_ATTENDEES_CONFIG .*\n", "", t)
+        if n != 1:
+            fail("the .htaccess lacks the documented SetEnv line")
+        return t
+    vhost = cgi_site(r, "cgi-wrapper", no_setenv, wrapper=True)
+    _, port = r.start_apache("cgi-wrapper", CGI_MODULES, CGI_SERVER, vhost)
+    smoke("apache-cgi-suexec-wrapper", HttpClient(port))
+
+
+def proc_io(pid):
+    with open("/proc/%d/io" % pid) as f:
+        return {k: int(v) for k, v in (x.split(": ") for x in f)}
+
+
+def dep_spawn_fcgi(r):
+    conf = os.path.join(r.etc, "zoom-attendees.conf")
+    write(conf, r.conf_text(ZOOM_ATTENDEES_THREADS="2"), mode=0o600,
+          user=SERVICE_USER)
+    cache_dir = os.path.join(r.run, "zoom-attendees")
+    shutil.rmtree(cache_dir, ignore_errors=True)
+    pidfile = os.path.join(r.run, "zoom-attendees.pid")
+    script = os.path.join(r.share, "contrib", "zoom-attendees-spawn-fcgi")
+    logname = os.path.join(r.logs, "spawn-fcgi.log")
+    with open(logname, "ab") as log:
+        p = subprocess.run([script], env=r.env(ZOOM_ATTENDEES_WORKERS="3",
+                                               ZOOM_ATTENDEES_USER=SERVICE_USER),
+                           stdin=subprocess.DEVNULL, stdout=log,
+                           stderr=subprocess.STDOUT, timeout=20)
+    pids = []
+    if os.path.exists(pidfile):
+        pids = [int(x) for x in open(pidfile).read().split()]
+        r.orphans.extend(pids)
+    if p.returncode != 0 or len(pids) != 3:
+        fail("the spawn-fcgi script: exit %d, %d pids\n%s" % (
+            p.returncode, len(pids), tail(logname)))
+    wait_for("spawn-fcgi socket", lambda: unix_open(r.sock))
+    _, port = r.start_nginx("spawn-fcgi", r.nginx_site_unix)
+    client = HttpClient(port, cafile=r.tls_cert()[0])
+
+    def shared_token():
+        r.ctl("reset", {"tokens": True})
+        r.ctl("fault", {"target": "participants", "kind": "sleep",
+                        "seconds": 0.5, "times": 6})
+        before = {pid: proc_io(pid)["syscw"] for pid in pids}
+        with concurrent.futures.ThreadPoolExecutor(6) as ex:
+            answers = list(ex.map(lambda _: attendees(client), range(6)))
+        for a in answers:
+            expect_attendees(a)
+        busy = [pid for pid in pids if proc_io(pid)["syscw"] > before[pid]]
+        st = r.ctl("stats", method="GET")
+        print("  (6 concurrent requests: %d of 3 workers answered, %d token "
+              "request(s))" % (len(busy), st["token_calls"]))
+        if len(busy) < 2:
+            fail("the requests did not reach several workers (%d)" % len(busy))
+        if st["token_calls"] != 1:
+            fail("%d token requests for %d workers sharing ZOOM_TOKEN_CACHE, "
+                 "expected 1" % (st["token_calls"], len(busy)))
+        tok = os.path.join(cache_dir, "token")
+        stt = os.stat(tok)
+        if stat.S_IMODE(stt.st_mode) != 0o600 or \
+                stt.st_uid != user_ids(SERVICE_USER)[0]:
+            fail("%s: mode %o uid %d" % (tok, stat.S_IMODE(stt.st_mode),
+                                         stt.st_uid))
+    check("nginx-unix-spawn-fcgi shared-token", shared_token)
+    smoke("nginx-unix-spawn-fcgi", client)
+
+    def stop():
+        bad = []
+        for pid in pids:
+            status = r.stop_pid(pid)
+            if status != 0:
+                bad.append("%d: %s" % (pid, status))
+        if bad:
+            fail("workers did not exit 0 on SIGTERM: %s" % ", ".join(bad))
+    check("nginx-unix-spawn-fcgi sigterm-exit-0", stop)
+
+
+def write_credentials(r):
+    """The secret files zoom-attendees.service loads, as its text says."""
+    files = {"internal_api_key": API_KEY, "zoom_account_id": ACCOUNT_ID,
+             "zoom_client_id": CLIENT_ID, "zoom_client_secret": CLIENT_SECRET}
+    for name, value in files.items():
+        write(os.path.join(r.etc, name), value + "\n", mode=0o600)
+
+
+def systemd_dropin(r):
+    # Not secrets, and only for the test: where Zoom is. A site sets its
+    # own the same way (Environment= in a drop-in).
+    s = r.settings()
+    return {k: s[k] for k in ("ZOOM_TOKEN_URL", "ZOOM_API_BASE",
+                              "ZOOM_TIMEOUT_MS")}
+
+
+def dep_systemd(r):
+    write_credentials(r)
+    shutil.rmtree(os.path.join(r.run, "zoom-attendees"), ignore_errors=True)
+    p, path = r.activate("zoom-attendees.socket", "zoom-attendees.service",
+                         dropin=systemd_dropin(r))
+    wait_for("the activated service", lambda: unix_open(path), p)
+    _, port = r.start_nginx("systemd", r.nginx_site_unix)
+    client = HttpClient(port, cafile=r.tls_cert()[0])
+    smoke("nginx-unix-systemd-socket", client)
+
+    def hygiene():
+        with open("/proc/%d/environ" % p.pid, "rb") as f:
+            environ = f.read().decode("utf-8", "replace")
+        for s in SECRETS:
+            if s in environ:
+                fail("a secret is in the service's environment")
+        if "INTERNAL_API_KEY_FILE=" not in environ:
+            fail("INTERNAL_API_KEY_FILE is not set")
+        fd3 = os.readlink("/proc/%d/fd/3" % p.pid)
+        if not fd3.startswith("socket:"):
+            fail("fd 3 is %s, not the socket" % fd3)
+        tok = os.path.join(r.run, "zoom-attendees", "token")
+        st = os.stat(tok)
+        if stat.S_IMODE(st.st_mode) != 0o600:
+            fail("%s has mode %o" % (tok, stat.S_IMODE(st.st_mode)))
+        status = open("/proc/%d/status" % p.pid).read()
+        if not re.search(r"(?m)^NoNewPrivs:\s+1$", status):
+            fail("NoNewPrivs is not set")
+        if not re.search(r"(?m)^Uid:\s+%d\s" % user_ids(SERVICE_USER)[0], status):
+            fail("the service does not run as its own user")
+    check("nginx-unix-systemd-socket credentials-fd3-token", hygiene)
+    check("nginx-unix-systemd-socket sigterm-in-flight", in_flight_stop, r, client, p,
+          signal.SIGTERM, "SIGTERM")
+
+    def queued_while_down():
+        # The service is stopped but the socket stays open: a request made
+        # now waits in the backlog and is answered once it starts again.
+        out = {}
+
+        def call():
+            try:
+                out["r"] = attendees(client)
+            except Exception as e:      # noqa: BLE001
+                out["e"] = e
+        t = threading.Thread(target=call)
+        t.start()
+        time.sleep(0.3)
+        if not t.is_alive():
+            fail("answered while the service was stopped: %r" % out)
+        q = r.reactivate(p, "zoom-attendees.service-2.log")
+        t.join(10)
+        if "e" in out:
+            fail("the queued request failed: %r" % out["e"])
+        expect_attendees(out["r"])
+        if r.stop(q) != 0:
+            fail("the restarted service did not exit 0")
+    check("nginx-unix-systemd-socket restart-keeps-requests", queued_while_down)
+
+
+def dep_systemd_template(r):
+    write_credentials(r)
+    cache = os.path.join(r.run, "zoom-attendees")
+    shutil.rmtree(cache, ignore_errors=True)
+    insts = []
+    for i in ("1", "2"):
+        p, path = r.activate("zoom-attendees@.socket", "zoom-attendees@.service",
+                             instance=i, dropin=systemd_dropin(r))
+        insts.append((p, path))
+    for p, path in insts:
+        wait_for("instance socket %s" % path, lambda: unix_open(path), p)
+    r.ctl("reset", {"tokens": True})
+    smoke("systemd-template", FcgiClient(insts[0][1]))
+
+    def shared():
+        r.ctl("reset", {"tokens": False})
+        for p, path in insts:
+            expect_attendees(attendees(FcgiClient(path)))
+        st = r.ctl("stats", method="GET")
+        if st["participants_calls"] != 2 or st["token_calls"] != 0:
+            fail("instance 2 did not reuse instance 1's token: %d token "
+                 "call(s)" % st["token_calls"])
+    check("systemd-template shared-token", shared)
+
+    def stop():
+        for p, _ in insts:
+            if r.stop(p) != 0:
+                fail("an instance did not exit 0 on SIGTERM")
+    check("systemd-template sigterm-exit-0", stop)
+
+
+def dep_uninstall(r):
+    def uninstall():
+        r.make_install("uninstall")
+        left = []
+        for d, _, files in os.walk(r.prefix):
+            left += [os.path.join(d, f) for f in files]
+        if left:
+            fail("left after make uninstall: %s" % ", ".join(left))
+        if os.path.exists(r.share):
+            fail("%s is still there" % r.share)
+    check("make-uninstall", uninstall)
+
+
+DEPLOYMENTS = [
+    ("systemd-units", dep_systemd_units),
+    ("nginx-tcp", dep_nginx_tcp),
+    ("config-file", dep_config_file),
+    ("apache-proxy-fcgi-tcp", dep_apache_proxy_tcp),
+    ("apache-proxy-fcgi-unix", dep_apache_proxy_unix),
+    ("apache-fcgid", dep_apache_fcgid),
+    ("apache-cgi-htaccess", dep_apache_cgi),
+    ("apache-cgi-htaccess-setenvif", dep_apache_cgi_old),
+    ("apache-cgi-suexec-wrapper", dep_apache_cgi_wrapper),
+    ("nginx-unix-spawn-fcgi", dep_spawn_fcgi),
+    ("nginx-unix-systemd-socket", dep_systemd),
+    ("systemd-template", dep_systemd_template),
+]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--bin", default=os.path.join(ROOT, "build",
+                                                  "zoom-attendees"))
+    ap.add_argument("--only", help="run the deployments whose name has this")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the temporary directory (logs, configs)")
+    a = ap.parse_args()
+
+    if os.geteuid() != 0:
+        report("deploy setup", False, "must run as root: the servers drop "
+               "privileges to www-data and nobody as in production")
+        print("%d passed, %d failed" % (PASSED, FAILED))
+        return 1
+    if os.path.basename(a.bin) != "zoom-attendees" or not os.access(a.bin, os.X_OK):
+        report("deploy setup", False, "no binary at %s" % a.bin)
+        print("%d passed, %d failed" % (PASSED, FAILED))
+        return 1
+
+    r = Run(a.bin, a.keep)
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, on_term)
+    t0 = time.monotonic()
+    try:
+        try:
+            r.start_standin()
+        except Failure as e:
+            report("zoom stand-in", False, "%s\n%s" % (e, tail(
+                os.path.join(r.logs, "standin.log"))))
+            return 1
+        if dep_install(r):
+            for name, fn in DEPLOYMENTS:
+                if a.only and a.only not in name:
+                    continue
+                try:
+                    fn(r)
+                except Failure as e:
+                    report("%s start" % name, False, str(e))
+                except Exception as e:
+                    report("%s start" % name, False, unexpected(e))
+                finally:
+                    r.stop_all()
+            dep_uninstall(r)
+    except KeyboardInterrupt:
+        report("deploy run", False, "interrupted")
+    finally:
+        r.close()
+    print("(%.1f s)" % (time.monotonic() - t0))
+    print("%d passed, %d failed" % (PASSED, FAILED))
+    return 1 if FAILED else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
