@@ -90,6 +90,7 @@ zapi_merge_page(struct zapi_merge *m, const char *page, size_t len)
 	struct js_span	 key, val, el, doc = { page, len };
 	const char	*first = NULL, *last = NULL;
 	long		 n = 0;
+	int		 seen = 0;
 	enum js_err	 rc;
 
 	buf_reset(m->next_token);
@@ -97,7 +98,12 @@ zapi_merge_page(struct zapi_merge *m, const char *page, size_t len)
 		return ZOOM_EBADRESP;
 	while ((rc = js_next_key(&it, &key)) == JS_OK) {
 		if (js_key_is(key, "participants")) {
-			if (js_iter_array(&arr, js_rest(&it)) != JS_OK)
+			/*
+			 * Twice would make first..last span the text between
+			 * the two arrays, other members included.
+			 */
+			if (seen++ ||
+			    js_iter_array(&arr, js_rest(&it)) != JS_OK)
 				return ZOOM_EBADRESP;
 			while ((rc = js_next_element(&arr, &el)) == JS_OK) {
 				if (first == NULL)
