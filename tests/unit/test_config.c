@@ -238,7 +238,11 @@ test_all_from_env(void **state)
 	assert_string_equal(cfg_get(&c, CFG_ZOOM_CLIENT_SECRET), CLIENT_SECRET);
 	assert_int_equal(c.src[CFG_INTERNAL_API_KEY], CFG_SRC_ENV);
 	assert_int_equal(c.timeout_ms, 10000);
-	assert_int_equal(c.threads, 8);
+	/* The default thread count is a tuning choice: only its form. */
+	assert_int_equal(c.src[CFG_ZOOM_ATTENDEES_THREADS], CFG_SRC_DEFAULT);
+	assert_int_equal(c.threads,
+	    strtol(cfg_get(&c, CFG_ZOOM_ATTENDEES_THREADS), NULL, 10));
+	assert_in_range(c.threads, 1, 256);
 	assert_false(c.allow_http);
 	cfg_free(&c);
 	/* cfg_free wipes and clears; a second call is harmless. */
