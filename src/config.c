@@ -36,7 +36,7 @@ static const struct cfg_def defs[CFG__MAX] = {
 							/* CFG_ZOOM_API_BASE */
 	{ "ZOOM_TIMEOUT_MS", 0, 0, "10000" },		/* CFG_ZOOM_TIMEOUT_MS */
 	{ "ZOOM_TOKEN_CACHE", 0, 0, NULL },		/* CFG_ZOOM_TOKEN_CACHE */
-	{ "ZOOM_ATTENDEES_THREADS", 0, 0, "8" },	/* CFG_ZOOM_ATTENDEES_THREADS */
+	{ "ZOOM_ATTENDEES_THREADS", 0, 0, "4" },	/* CFG_ZOOM_ATTENDEES_THREADS */
 };
 
 static const char *const src_names[CFG_SRC__MAX] = {

@@ -31,7 +31,8 @@
 #define THREAD_STACK	(256 * 1024)	/* handler frames are small */
 #define LISTEN_BACKLOG	1024
 #define SD_LISTEN_FD	3		/* systemd socket activation, sd_listen_fds(3) */
-#define WIRE_KEEP	(256 * 1024)	/* answer buffer kept between requests */
+#define WIRE_KEEP	(128 * 1024)	/* answer buffer kept between requests */
+#define MMAP_THRESHOLD	(128 * 1024)	/* glibc's default, but fixed */
 
 static volatile sig_atomic_t	 stopping;
 static int			 listen_fd;
@@ -416,8 +417,6 @@ main(int argc, char *argv[])
 		}
 	}
 
-	/* Fewer malloc arenas: threads share them, memory stays small. */
-	mallopt(M_ARENA_MAX, 2);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_warnx("curl_global_init failed");
 		return 1;
@@ -429,6 +428,19 @@ main(int argc, char *argv[])
 		rc = app.cfg.ok ? 0 : 1;
 		goto out;
 	}
+	/*
+	 * One malloc arena a worker thread: libfcgi allocates its 8 KiB
+	 * stream buffers per request, beyond glibc's per-thread cache, and
+	 * threads sharing an arena wait on its lock (a futex) for them.
+	 */
+	if (app.cfg.ok)
+		mallopt(M_ARENA_MAX, app.cfg.threads + 1);
+	/*
+	 * A fixed mmap threshold: a large meeting's buffers are mapped and
+	 * given back when freed, instead of glibc raising the threshold and
+	 * keeping them on a heap for good.
+	 */
+	mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
 	if (FCGX_Init() != 0) {
 		log_warnx("FCGX_Init failed");
 		rc = 1;

@@ -18,7 +18,7 @@
 #define ZAPI_MAX_PAGE_BYTES	(8 * 1024 * 1024)	/* one page's body */
 #define ZAPI_MAX_MERGED_BYTES		(48 * 1024 * 1024)	/* all pages together */
 
-#define ZAPI_KEEP_BYTES		(1024 * 1024)	/* scratch kept between requests */
+#define ZAPI_KEEP_BYTES		(128 * 1024)	/* scratch kept between requests */
 
 /* The merge state: the participants' raw JSON, comma-joined. */
 struct zapi_merge {
