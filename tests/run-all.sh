@@ -56,6 +56,13 @@ echo "== build"
 if ! make -s all unit; then echo "0 passed, 1 failed"; exit 1; fi
 run_build build normal
 
+# Every shipped deployment (nginx, Apache, systemd, spawn-fcgi, CGI), started
+# for real from `make install`'s files; the normal build only.
+echo "== deployments"
+python3 tests/deploy/run.py --bin build/zoom-attendees >"$LOG" 2>&1
+cat "$LOG"
+count_plain "deployments"
+
 echo "== build (AddressSanitizer + UndefinedBehaviorSanitizer)"
 if make -s asan; then
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

@@ -1166,18 +1166,24 @@ def cgi_site(r, name, edit, wrapper=False):
     ht = edit(ht.replace("/home/USER", home))
     write(os.path.join(apidir, ".htaccess"), ht)
     cgi = os.path.join(apidir, "zoom-attendees.cgi")
+    # As apache/README.md advises: CGI runs share one token through a file.
+    cache = os.path.join(home, ".cache", "zoom-attendees")
+    mkdirs(os.path.dirname(cache))
+    mkdirs(cache, mode=0o700)
+    chown_to(cache, WEB_USER, 0o700)
+    conf = r.conf_text(ZOOM_TOKEN_CACHE=os.path.join(cache, "token"))
     if wrapper:
         bindir = os.path.join(home, "bin")
         mkdirs(bindir)
         shutil.copy2(r.bin, os.path.join(bindir, "zoom-attendees"))
         w = r.installed("apache", "zoom-attendees-wrapper.cgi")
         write(cgi, w.replace("/home/USER", home), mode=0o755)
-        write(os.path.join(bindir, "zoom-attendees.conf"), r.conf_text(),
+        write(os.path.join(bindir, "zoom-attendees.conf"), conf,
               mode=0o600, user=WEB_USER)
     else:
         shutil.copy2(r.bin, cgi)
         os.chmod(cgi, 0o755)
-        write(os.path.join(home, "zoom-attendees.conf"), r.conf_text(),
+        write(os.path.join(home, "zoom-attendees.conf"), conf,
               mode=0o600, user=WEB_USER)
     write(os.path.join(apidir, "notes.txt"), "not for the public\n")
     # What a shared host's configuration allows an account.
@@ -1202,6 +1208,20 @@ def dep_apache_cgi(r):
     client = HttpClient(port)
     smoke("apache-cgi-htaccess", client)
     check("apache-cgi-htaccess serves-nothing-else", deny_others, client)
+
+    def one_token():
+        token = os.path.join(r.tmp, "home-cgi", ".cache", "zoom-attendees",
+                             "token")
+        if os.path.exists(token):
+            os.unlink(token)
+        r.ctl("reset", {"tokens": True})
+        for _ in range(3):
+            expect_attendees(attendees(client))
+        st = r.ctl("stats", method="GET")
+        if st["token_calls"] != 1:
+            fail("3 CGI runs made %d token requests, expected 1 (shared "
+                 "through ZOOM_TOKEN_CACHE)" % st["token_calls"])
+    check("apache-cgi-htaccess shared-token", one_token)
 
 
 def dep_apache_cgi_old(r):
