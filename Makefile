@@ -88,6 +88,11 @@ asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" all unit
 
+# Benchmarks (not part of check): see BENCHMARKS.md.
+bench: all
+	@sh tests/install-deps.sh wrk libnginx-mod-http-echo
+	python3 tests/bench/bench.py --bin $(BUILD)/$(PROG)
+
 run: deps all
 	@sh tests/make-run.sh
 

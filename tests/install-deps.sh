@@ -1,11 +1,14 @@
 #!/bin/sh
 # Install the Debian packages the build, the tests and `make run` need,
-# only those missing. Needs root (CI runs as root) when anything is missing.
+# plus any named as arguments; only those missing. Needs root (CI runs as root) when anything is missing.
 set -eu
 
 PKGS="gcc make pkg-config libfcgi-dev libfcgi-bin libcurl4-openssl-dev libcjson-dev
 libcmocka-dev python3 nginx apache2 libapache2-mod-fcgid spawn-fcgi valgrind curl
 openssl systemd man-db groff-base"
+
+# Extra packages for one target (e.g. `make bench`) come as arguments.
+PKGS="$PKGS $*"
 
 missing=""
 for p in $PKGS; do
