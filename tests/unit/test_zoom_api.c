@@ -220,6 +220,24 @@ test_merge_first_page_empty(void **state)
 }
 
 static void
+test_merge_single_elements(void **state)
+{
+	struct merge	 x;
+	cJSON		*root;
+
+	(void)state;
+	/* One element per page: a comma before every page but the first. */
+	merge_init(&x);
+	assert_int_equal(page(&x, "{\"participants\":[\"a\"]}"), ZOOM_OK);
+	assert_int_equal(page(&x, "{\"participants\":[\"b\"]}"), ZOOM_OK);
+	assert_int_equal(page(&x, "{\"participants\":[\"c\"]}"), ZOOM_OK);
+	assert_string_equal(x.elems.data, "\"a\",\"b\",\"c\"");
+	root = finish(&x, 3);
+	cJSON_Delete(root);
+	merge_free(&x);
+}
+
+static void
 test_merge_token_forms(void **state)
 {
 	struct merge x;
@@ -818,6 +836,7 @@ main(void)
 		cmocka_unit_test(test_merge_pages),
 		cmocka_unit_test(test_merge_empty),
 		cmocka_unit_test(test_merge_first_page_empty),
+		cmocka_unit_test(test_merge_single_elements),
 		cmocka_unit_test(test_merge_token_forms),
 		cmocka_unit_test(test_merge_invalid),
 		cmocka_unit_test(test_merge_too_deep),

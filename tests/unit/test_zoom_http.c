@@ -322,6 +322,11 @@ test_http_429(void **state)
 		"x-ratelimit-type: Daily-limit\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
 		OK_EMPTY,
 	};
+	static const char *const daily_short[] = {
+		"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 0\r\n"
+		"X-RateLimit-Type: Daily-limit\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+		OK_EMPTY,
+	};
 	static const char *const dated[] = {
 		"HTTP/1.1 429 Too Many Requests\r\nRetry-After: Tue, 01 Jan 2030 00:00:00 GMT\r\n"
 		"Content-Length: 0\r\nConnection: close\r\n\r\n",
@@ -351,6 +356,16 @@ test_http_429(void **state)
 	assert_int_equal(a.status, 429);
 	assert_true(a.daily_limit);
 	assert_string_equal(a.retry_after, "2030-01-01T00:00:00Z");
+	zhttp_answer_free(&a);
+
+	/* The header alone decides, whatever Retry-After says. */
+	assert_int_equal(stub_start(&s, daily_short, 2), 0);
+	assert_int_equal(do_request(&s, 1, NULL, 1024, 5000, &a, &calls),
+	    ZHTTP_OK);
+	stub_stop(&s);
+	assert_int_equal(calls, 1);
+	assert_int_equal(a.status, 429);
+	assert_true(a.daily_limit);
 	zhttp_answer_free(&a);
 
 	/* A date in Retry-After also means a daily limit. */

@@ -565,6 +565,28 @@ test_file_cache(void **state)
 	assert_int_equal(info.token_calls, 1);
 	ztok_free(&t2);
 
+	/* A file of another user is not trusted (checkable as root only). */
+	if (geteuid() == 0) {
+		static const char *const more[] = {
+		    TOKEN_ANSWER("{\"access_token\":\"fourth\",\"expires_in\":3600}", 43),
+		};
+		struct stub s2;
+
+		assert_int_equal(chown(cache, 65534, 65534), 0);
+		assert_int_equal(stub_start(&s2, more, 1), 0);
+		stub_url(&s2, "/oauth/token", url, sizeof(url));
+		memset(&l, 0, sizeof(l));
+		assert_int_equal(ztok_init(&t2, &c), 0);
+		t2.url = url;	/* this stand-in, for this fetch only */
+		assert_int_equal(get(&t2, &l, 0, &info), ZOOM_OK);
+		assert_string_equal(l.token, "fourth");
+		assert_int_equal(info.token_calls, 1);
+		ztok_free(&t2);
+		stub_stop(&s2);
+		assert_int_equal(s2.served, 1);
+		assert_int_equal(chown(cache, 0, 0), 0);
+	}
+
 	/* A file others may read is not trusted. */
 	assert_int_equal(chmod(cache, 0644), 0);
 	memset(&l, 0, sizeof(l));
