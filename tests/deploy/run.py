@@ -415,9 +415,19 @@ SMOKE = [("attendees-200", smoke_attendees), ("no-key-401", smoke_no_key),
          ("bad-id-400", smoke_bad_id), ("healthz-200", smoke_healthz)]
 
 
-def smoke(name, client):
+def smoke(name, client, server=None):
+    """The four checks; on a failure, the last lines of the server's error
+    log (nginx/Apache, where a CGI program's stderr goes too)."""
+    def with_log(fn):
+        def run(c):
+            try:
+                fn(c)
+            except Failure as e:
+                errlog = getattr(server, "errlog", None)
+                fail("%s\n%s" % (e, tail(errlog, 700)) if errlog else str(e))
+        return run
     for check_name, fn in SMOKE:
-        check("%s %s" % (name, check_name), fn, client)
+        check("%s %s" % (name, check_name), with_log(fn), client)
 
 
 # ---------------------------------------------------------------------------
@@ -890,14 +900,12 @@ def dep_install(r):
     def install():
         r.make_install()
         left = []
-        for top in (r.prefix,):
-            for d, _, files in os.walk(top):
-                for f in files:
-                    p = os.path.join(d, f)
-                    if p == r.bin or "/man/" in p:
-                        continue
-                    if re.search(r"@[A-Z_]+@", open(p, errors="replace").read()):
-                        left.append(p)
+        for d, _, files in os.walk(r.prefix):
+            for f in files:
+                p = os.path.join(d, f)
+                if p != r.bin and re.search(
+                        r"@[A-Z_]+@", open(p, errors="replace").read()):
+                    left.append(p)
         if left:
             fail("placeholders left in %s" % ", ".join(left))
         for p in (r.bin, os.path.join(r.mandir, "man8", "zoom-attendees.8"),
@@ -916,8 +924,6 @@ def dep_install(r):
 
     def manpage():
         page = os.path.join(r.mandir, "man8", "zoom-attendees.8")
-        if re.search(r"@[A-Z_]+@", open(page).read()):
-            fail("placeholders left in the man page")
         # Lint the source (the installed page holds this run's long paths).
         p = subprocess.run(["groff", "-mandoc", "-ww", "-z",
                             os.path.join(ROOT, "man", "zoom-attendees.8")],
@@ -1001,9 +1007,9 @@ server {{
 
 def dep_nginx_tcp(r):
     resp = r.listen_responder(r.fcgi_tcp, "nginx-tcp-responder")
-    _, port = r.start_nginx("tcp", nginx_tcp_site(r))
+    ng, port = r.start_nginx("tcp", nginx_tcp_site(r))
     client = HttpClient(port)
-    smoke("nginx-tcp", client)
+    smoke("nginx-tcp", client, ng)
     check("nginx-tcp sighup-in-flight", in_flight_stop, r, client, resp,
           signal.SIGHUP, "SIGHUP")
 
@@ -1051,8 +1057,8 @@ def dep_config_file(r):
     # zoom-attendees.conf beside the binary and nothing else.
     resp = r.listen_responder(r.fcgi_tcp, "config-file-responder", env={},
                               binary=binary)
-    _, port = r.start_nginx("config-file", nginx_tcp_site(r))
-    smoke("config-file", HttpClient(port))
+    ng, port = r.start_nginx("config-file", nginx_tcp_site(r))
+    smoke("config-file", HttpClient(port), ng)
     r.stop(resp)
 
     def refuses_0644():
@@ -1094,9 +1100,9 @@ PROXY_MODULES = ["proxy", "proxy_fcgi"]
 def dep_apache_proxy_tcp(r):
     r.listen_responder(r.fcgi_tcp, "apache-proxy-tcp-responder")
     conf = os.path.join(r.share, "apache", "zoom-attendees-proxy-fcgi.conf")
-    _, port = r.start_apache("proxy-tcp", PROXY_MODULES, "",
-                             "    Include %s" % conf)
-    smoke("apache-proxy-fcgi-tcp", HttpClient(port))
+    ap, port = r.start_apache("proxy-tcp", PROXY_MODULES, "",
+                              "    Include %s" % conf)
+    smoke("apache-proxy-fcgi-tcp", HttpClient(port), ap)
 
 
 def dep_apache_proxy_unix(r):
@@ -1107,9 +1113,9 @@ def dep_apache_proxy_unix(r):
                          dropin=systemd_dropin(r))
     wait_for("the activated service", lambda: unix_open(path), p)
     conf = os.path.join(r.share, "apache", "zoom-attendees-proxy-fcgi-unix.conf")
-    _, port = r.start_apache("proxy-unix", PROXY_MODULES, "",
-                             "    Include %s" % conf)
-    smoke("apache-proxy-fcgi-unix", HttpClient(port))
+    ap, port = r.start_apache("proxy-unix", PROXY_MODULES, "",
+                              "    Include %s" % conf)
+    smoke("apache-proxy-fcgi-unix", HttpClient(port), ap)
 
 
 def dep_apache_fcgid(r):
@@ -1126,7 +1132,7 @@ FcgidProcessTableFile {d}/fcgid/shm
     p, port = r.start_apache("fcgid", ["alias", "fcgid"], server,
                              "    Include %s" % snippet)
     client = HttpClient(port)
-    smoke("apache-fcgid", client)
+    smoke("apache-fcgid", client, p)
 
     def runs_as_www_data():
         uid = user_ids(WEB_USER)[0]
@@ -1204,9 +1210,9 @@ def deny_others(client):
 
 def dep_apache_cgi(r):
     vhost = cgi_site(r, "cgi", lambda t: t)
-    _, port = r.start_apache("cgi", CGI_MODULES, CGI_SERVER, vhost)
+    ap, port = r.start_apache("cgi", CGI_MODULES, CGI_SERVER, vhost)
     client = HttpClient(port)
-    smoke("apache-cgi-htaccess", client)
+    smoke("apache-cgi-htaccess", client, ap)
     check("apache-cgi-htaccess serves-nothing-else", deny_others, client)
 
     def one_token():
@@ -1233,8 +1239,8 @@ def dep_apache_cgi_old(r):
         t = re.sub(r"(?m)^CGIPassAuth On\n", "", t)
         return re.sub(r"(?m)^#SetEnvIf Authorization ", "SetEnvIf Authorization ", t)
     vhost = cgi_site(r, "cgi-old", old_24)
-    _, port = r.start_apache("cgi-old", CGI_MODULES, CGI_SERVER, vhost)
-    smoke("apache-cgi-htaccess-setenvif", HttpClient(port))
+    ap, port = r.start_apache("cgi-old", CGI_MODULES, CGI_SERVER, vhost)
+    smoke("apache-cgi-htaccess-setenvif", HttpClient(port), ap)
 
 
 def dep_apache_cgi_wrapper(r):
@@ -1244,8 +1250,8 @@ def dep_apache_cgi_wrapper(r):
             fail("the .htaccess lacks the documented SetEnv line")
         return t
     vhost = cgi_site(r, "cgi-wrapper", no_setenv, wrapper=True)
-    _, port = r.start_apache("cgi-wrapper", CGI_MODULES, CGI_SERVER, vhost)
-    smoke("apache-cgi-suexec-wrapper", HttpClient(port))
+    ap, port = r.start_apache("cgi-wrapper", CGI_MODULES, CGI_SERVER, vhost)
+    smoke("apache-cgi-suexec-wrapper", HttpClient(port), ap)
 
 
 def proc_io(pid):
@@ -1275,7 +1281,7 @@ def dep_spawn_fcgi(r):
         fail("the spawn-fcgi script: exit %d, %d pids\n%s" % (
             p.returncode, len(pids), tail(logname)))
     wait_for("spawn-fcgi socket", lambda: unix_open(r.sock))
-    _, port = r.start_nginx("spawn-fcgi", r.nginx_site_unix)
+    ng, port = r.start_nginx("spawn-fcgi", r.nginx_site_unix)
     client = HttpClient(port, cafile=r.tls_cert()[0])
 
     def shared_token():
@@ -1303,7 +1309,7 @@ def dep_spawn_fcgi(r):
             fail("%s: mode %o uid %d" % (tok, stat.S_IMODE(stt.st_mode),
                                          stt.st_uid))
     check("nginx-unix-spawn-fcgi shared-token", shared_token)
-    smoke("nginx-unix-spawn-fcgi", client)
+    smoke("nginx-unix-spawn-fcgi", client, ng)
 
     def stop():
         bad = []
@@ -1338,9 +1344,9 @@ def dep_systemd(r):
     p, path = r.activate("zoom-attendees.socket", "zoom-attendees.service",
                          dropin=systemd_dropin(r))
     wait_for("the activated service", lambda: unix_open(path), p)
-    _, port = r.start_nginx("systemd", r.nginx_site_unix)
+    ng, port = r.start_nginx("systemd", r.nginx_site_unix)
     client = HttpClient(port, cafile=r.tls_cert()[0])
-    smoke("nginx-unix-systemd-socket", client)
+    smoke("nginx-unix-systemd-socket", client, ng)
 
     def hygiene():
         with open("/proc/%d/environ" % p.pid, "rb") as f:
