@@ -97,16 +97,29 @@ def report(name, ok, why=""):
         print("%s... FAIL: %s" % (name, why), flush=True)
 
 
-def check(name, fn, *args):
-    """Run one check; report it. Returns True when it passed."""
+def check(name, fn, *args, xfail=None):
+    """Run one check; report it. Returns True when it passed.
+
+    xfail: (known bug, regex): a failure whose message matches the regex is
+    that bug, reported to the owner of src/, and counts as passed ("XFAIL");
+    a pass then says so ("XPASS": drop the mark). Any other failure fails."""
+    global PASSED
     try:
         fn(*args)
-    except Failure as e:
-        report(name, False, str(e))
-        return False
     except Exception as e:
-        report(name, False, unexpected(e))
+        why = str(e) if isinstance(e, Failure) else unexpected(e)
+        if xfail and re.search(xfail[1], why):
+            PASSED += 1
+            print("%s... XFAIL (known bug: %s): %s" % (
+                name, xfail[0], why.splitlines()[0]), flush=True)
+            return False
+        report(name, False, why)
         return False
+    if xfail:
+        PASSED += 1
+        print("%s... XPASS (fixed? drop the xfail mark): %s" % (
+            name, xfail[0]), flush=True)
+        return True
     report(name, True)
     return True
 
@@ -415,9 +428,10 @@ SMOKE = [("attendees-200", smoke_attendees), ("no-key-401", smoke_no_key),
          ("bad-id-400", smoke_bad_id), ("healthz-200", smoke_healthz)]
 
 
-def smoke(name, client, server=None):
+def smoke(name, client, server=None, xfail=None):
     """The four checks; on a failure, the last lines of the server's error
-    log (nginx/Apache, where a CGI program's stderr goes too)."""
+    log (nginx/Apache, where a CGI program's stderr goes too). xfail: check
+    name -> (known bug, regex), see check()."""
     def with_log(fn):
         def run(c):
             try:
@@ -427,7 +441,8 @@ def smoke(name, client, server=None):
                 fail("%s\n%s" % (e, tail(errlog, 700)) if errlog else str(e))
         return run
     for check_name, fn in SMOKE:
-        check("%s %s" % (name, check_name), with_log(fn), client)
+        check("%s %s" % (name, check_name), with_log(fn), client,
+              xfail=(xfail or {}).get(check_name))
 
 
 # ---------------------------------------------------------------------------
@@ -1155,6 +1170,16 @@ FcgidProcessTableFile {d}/fcgid/shm
 
 
 CGI_MODULES = ["cgid", "rewrite", "env", "setenvif"]
+# Reported to the owner of src/: as CGI, an answer given before the body is
+# read (401 here; 405/413/415 alike) exits without reading stdin; mod_cgid
+# (Debian's CGI module with the event MPM) hands the body over a unix socket,
+# the close with unread data resets it, and Apache cuts the answer short
+# (AH00574 "Connection reset by peer"; the client waits KeepAliveTimeout for
+# the end of the chunked answer). Fix: drain stdin (bounded) before exiting.
+CGI_UNREAD_BODY_BUG = ("CGI answer before reading the body is cut short "
+                       "under mod_cgid (stdin not drained)",
+                       r"cut short|closed the connection|RemoteDisconnected")
+CGI_XFAIL = {"no-key-401": CGI_UNREAD_BODY_BUG}
 CGI_SERVER = "ScriptSock {d}/cgisock"
 
 
@@ -1212,7 +1237,7 @@ def dep_apache_cgi(r):
     vhost = cgi_site(r, "cgi", lambda t: t)
     ap, port = r.start_apache("cgi", CGI_MODULES, CGI_SERVER, vhost)
     client = HttpClient(port)
-    smoke("apache-cgi-htaccess", client, ap)
+    smoke("apache-cgi-htaccess", client, ap, CGI_XFAIL)
     check("apache-cgi-htaccess serves-nothing-else", deny_others, client)
 
     def one_token():
@@ -1240,7 +1265,7 @@ def dep_apache_cgi_old(r):
         return re.sub(r"(?m)^#SetEnvIf Authorization ", "SetEnvIf Authorization ", t)
     vhost = cgi_site(r, "cgi-old", old_24)
     ap, port = r.start_apache("cgi-old", CGI_MODULES, CGI_SERVER, vhost)
-    smoke("apache-cgi-htaccess-setenvif", HttpClient(port), ap)
+    smoke("apache-cgi-htaccess-setenvif", HttpClient(port), ap, CGI_XFAIL)
 
 
 def dep_apache_cgi_wrapper(r):
@@ -1251,7 +1276,7 @@ def dep_apache_cgi_wrapper(r):
         return t
     vhost = cgi_site(r, "cgi-wrapper", no_setenv, wrapper=True)
     ap, port = r.start_apache("cgi-wrapper", CGI_MODULES, CGI_SERVER, vhost)
-    smoke("apache-cgi-suexec-wrapper", HttpClient(port), ap)
+    smoke("apache-cgi-suexec-wrapper", HttpClient(port), ap, CGI_XFAIL)
 
 
 def proc_io(pid):
