@@ -756,25 +756,47 @@ http {{
     def unit(self, name):
         return Unit(os.path.join(self.unitdir, name))
 
-    def activate(self, socket_unit, service_unit, instance="", dropin=None):
+    def activate(self, socket_unit, service_unit, instance="", dropin=None,
+                 socket_edit=None):
         """Do what systemd does for `systemctl start SOCKET` and the first
         connection: bind the socket as the socket unit says, prepare the
         credentials and runtime directory, and start ExecStart with the
         socket on fd 3. dropin: Environment= a site adds in a drop-in.
-        Returns (Popen, socket path)."""
-        su, sv = self.unit(socket_unit), self.unit(service_unit)
+        socket_edit: a function applied to the socket unit's text first (a
+        documented edit). Returns (Popen, address: a path or (host, port))."""
+        su_path = os.path.join(self.unitdir, socket_unit)
+        if socket_edit is not None:
+            edited = os.path.join(self.tmp, "edited-" + socket_unit)
+            with open(su_path) as f:
+                write(edited, socket_edit(f.read()))
+            su_path = edited
+        su, sv = Unit(su_path), self.unit(service_unit)
         spec = {"i": instance, "t": self.run}
-        path = sv_expand(su.one("Socket", "ListenStream"), spec)
-        if not path.startswith("/"):
-            fail("%s: ListenStream=%s is not a unix socket" % (socket_unit, path))
-        if os.path.exists(path):
-            os.unlink(path)
-        ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        ls.bind(path)
-        ls.listen(int(su.one("Socket", "Backlog", "128")))
-        os.chown(path, user_ids(su.one("Socket", "SocketUser", "root"))[0],
-                 grp.getgrnam(su.one("Socket", "SocketGroup", "root")).gr_gid)
-        os.chmod(path, int(su.one("Socket", "SocketMode", "0666"), 8))
+        listen = su.all("Socket", "ListenStream")
+        if len(listen) != 1:
+            fail("%s: %d ListenStream= lines, expected 1" % (socket_unit,
+                                                            len(listen)))
+        path = sv_expand(listen[0], spec)
+        backlog = int(su.one("Socket", "Backlog", "128"))
+        if path.startswith("/"):
+            if os.path.exists(path):
+                os.unlink(path)
+            ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            ls.bind(path)
+            ls.listen(backlog)
+            os.chown(path, user_ids(su.one("Socket", "SocketUser", "root"))[0],
+                     grp.getgrnam(su.one("Socket", "SocketGroup", "root")).gr_gid)
+            os.chmod(path, int(su.one("Socket", "SocketMode", "0666"), 8))
+        else:
+            host, _, port = path.rpartition(":")
+            if host != "127.0.0.1":
+                fail("%s: ListenStream=%s is not on 127.0.0.1" % (socket_unit,
+                                                                   path))
+            ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            ls.bind((host, int(port)))
+            ls.listen(backlog)
+            path = (host, int(port))
 
         user = SERVICE_USER      # DynamicUser=yes / User=: a user of its own
         uid, gid = user_ids(user)
@@ -1113,7 +1135,22 @@ PROXY_MODULES = ["proxy", "proxy_fcgi"]
 
 
 def dep_apache_proxy_tcp(r):
-    r.listen_responder(r.fcgi_tcp, "apache-proxy-tcp-responder")
+    # The responder: the systemd units with the TCP ListenStream= line the
+    # socket unit offers in a comment (the documented edit), emulated.
+    def tcp(text):
+        text, n = re.subn(r"(?m)^ListenStream=/", "#ListenStream=/", text)
+        text, m = re.subn(r"(?m)^#ListenStream=127\.0\.0\.1:",
+                          "ListenStream=127.0.0.1:", text)
+        if n != 1 or m != 1:
+            fail("zoom-attendees.socket lacks its unix and TCP ListenStream= "
+                 "lines")
+        return text
+    write_credentials(r)
+    p, addr = r.activate("zoom-attendees.socket", "zoom-attendees.service",
+                         dropin=systemd_dropin(r), socket_edit=tcp)
+    if addr != ("127.0.0.1", r.fcgi_port):
+        fail("the TCP ListenStream= is %r, not %s" % (addr, r.fcgi_tcp))
+    wait_for("the activated service", lambda: tcp_open(r.fcgi_port), p)
     conf = os.path.join(r.share, "apache", "zoom-attendees-proxy-fcgi.conf")
     ap, port = r.start_apache("proxy-tcp", PROXY_MODULES, "",
                               "    Include %s" % conf)
