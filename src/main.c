@@ -33,6 +33,7 @@
 #define SD_LISTEN_FD	3		/* systemd socket activation, sd_listen_fds(3) */
 #define WIRE_KEEP	(128 * 1024)	/* answer buffer kept between requests */
 #define MMAP_THRESHOLD	(128 * 1024)	/* glibc's default, but fixed */
+#define CGI_DRAIN_MAX	(64LL * 1024 * 1024) /* unread CGI body read before exit */
 
 static volatile sig_atomic_t	 stopping;
 static int			 listen_fd;
@@ -342,6 +343,8 @@ cgi_param(void *ctx, const char *name)
 	return getenv(name);
 }
 
+static long long	cgi_consumed;	/* body bytes read from stdin */
+
 static long
 cgi_read(void *ctx, char *buf, size_t len)
 {
@@ -349,7 +352,36 @@ cgi_read(void *ctx, char *buf, size_t len)
 
 	(void)ctx;
 	n = fread(buf, 1, len, stdin);
+	cgi_consumed += (long long)n;
 	return n == 0 && ferror(stdin) ? -1 : (long)n;
+}
+
+/*
+ * Read what is left of the body before exiting. An answer given before
+ * the body was read (401, 405, 413, 415) would otherwise exit with unread
+ * data, and a server that passes the body over a socket (Apache mod_cgid)
+ * sees a reset and cuts our answer short.
+ */
+static void
+cgi_drain(void)
+{
+	const char	*cl = getenv("CONTENT_LENGTH");
+	long long	 want = 0, left;
+	char		 junk[8192];
+	size_t		 n;
+
+	if (cl == NULL || parse_int(cl, 0, (long long)1 << 62, &want) < 0)
+		return;
+	left = want - cgi_consumed;
+	if (left > CGI_DRAIN_MAX)
+		left = CGI_DRAIN_MAX;
+	while (left > 0) {
+		n = fread(junk, 1, left < (long long)sizeof(junk) ?
+		    (size_t)left : sizeof(junk), stdin);
+		if (n == 0)
+			break;
+		left -= (long long)n;
+	}
 }
 
 static int
@@ -373,6 +405,7 @@ serve_cgi(struct app *app)
 		return 1;
 	}
 	serve_one(&w, &io, cgi_put, NULL);
+	cgi_drain();
 	worker_free(&w);
 	return 0;
 }
