@@ -67,6 +67,13 @@ python3 tests/deploy/run.py --bin build/zoom-attendees >"$LOG" 2>&1
 cat "$LOG"
 count_plain "deployments"
 
+# One FastCGI process, 10,000 mixed requests under valgrind memcheck, then
+# natively with an RSS check; the normal build only.
+echo "== soak (valgrind memcheck, RSS)"
+python3 tests/soak/run.py --bin build/zoom-attendees >"$LOG" 2>&1
+cat "$LOG"
+count_plain "soak"
+
 echo "== build (AddressSanitizer + UndefinedBehaviorSanitizer)"
 if make -s asan; then
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

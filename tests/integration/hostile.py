@@ -669,57 +669,6 @@ def check_row(h, logs, r):
 # Timing of the key comparison
 
 
-class FcgiConn:
-    """A FastCGI connection kept open between requests (FCGI_KEEP_CONN)."""
-
-    def __init__(self, address):
-        fam = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
-        self.s = socket.socket(fam, socket.SOCK_STREAM)
-        self.s.settimeout(10)
-        self.s.connect(address)
-        if fam == socket.AF_INET:
-            self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-
-    def close(self):
-        self.s.close()
-
-    @staticmethod
-    def encode(params, body=b"", rid=1):
-        msg = itest._fcgi_record(1, rid, struct.pack("!HB5x", 1, 1))
-        pv = b"".join(itest._fcgi_nv(k.encode(), v if isinstance(v, bytes)
-                                     else v.encode())
-                      for k, v in params.items())
-        msg += itest._fcgi_record(4, rid, pv) + itest._fcgi_record(4, rid, b"")
-        if body:
-            msg += itest._fcgi_record(5, rid, body)
-        return msg + itest._fcgi_record(5, rid, b"")
-
-    def roundtrip(self, msg):
-        """Send a request; its stdout and the seconds to END_REQUEST."""
-        out = b""
-        t0 = time.perf_counter()
-        self.s.sendall(msg)
-        while True:
-            while len(self.buf) < 8:
-                c = self.s.recv(65536)
-                if not c:
-                    fail("fastcgi: connection closed")
-                self.buf += c
-            _, rtype, _, clen, plen = struct.unpack("!BBHHBx", self.buf[:8])
-            while len(self.buf) < 8 + clen + plen:
-                c = self.s.recv(65536)
-                if not c:
-                    fail("fastcgi: truncated record")
-                self.buf += c
-            content = self.buf[8:8 + clen]
-            self.buf = self.buf[8 + clen + plen:]
-            if rtype == 6:
-                out += content
-            elif rtype == 3:
-                return out, time.perf_counter() - t0
-
-
 def mann_whitney_z(a, b):
     """Normal approximation of the Mann-Whitney U statistic (ties averaged)."""
     allv = sorted([(v, 0) for v in a] + [(v, 1) for v in b])
@@ -759,9 +708,10 @@ def timing_check(h, per_group):
             "DOCUMENT_URI": API_PATH, "CONTENT_TYPE": "application/json",
             "CONTENT_LENGTH": "0", "SERVER_PROTOCOL": "HTTP/1.1",
             "REMOTE_ADDR": "127.0.0.1"}
-    msgs = [FcgiConn.encode(dict(base, HTTP_AUTHORIZATION=b"Bearer " + g))
+    msgs = [itest.FcgiConn.encode(dict(base,
+                                       HTTP_AUTHORIZATION=b"Bearer " + g))
             for _, g in groups]
-    conn = FcgiConn(("127.0.0.1", h.rport))
+    conn = itest.FcgiConn(("127.0.0.1", h.rport))
     times = [[] for _ in groups]
     rnd = random.Random(4)
     order = list(range(len(groups)))

@@ -230,6 +230,58 @@ def fcgi_request(address, params, body=b"", timeout=15.0):
         s.close()
 
 
+class FcgiConn:
+    """A FastCGI connection kept open between requests (FCGI_KEEP_CONN)."""
+
+    def __init__(self, address, timeout=10.0):
+        fam = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
+        self.s = socket.socket(fam, socket.SOCK_STREAM)
+        self.s.settimeout(timeout)
+        self.s.connect(address)
+        if fam == socket.AF_INET:
+            self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+
+    def close(self):
+        self.s.close()
+
+    @staticmethod
+    def encode(params, body=b"", rid=1):
+        msg = _fcgi_record(1, rid, struct.pack("!HB5x", 1, 1))
+        pv = b"".join(_fcgi_nv(k.encode(), v if isinstance(v, bytes)
+                               else v.encode()) for k, v in params.items())
+        for i in range(0, len(pv), 65535):
+            msg += _fcgi_record(4, rid, pv[i:i + 65535])
+        msg += _fcgi_record(4, rid, b"")
+        for i in range(0, len(body), 65535):
+            msg += _fcgi_record(5, rid, body[i:i + 65535])
+        return msg + _fcgi_record(5, rid, b"")
+
+    def roundtrip(self, msg):
+        """Send a request; its stdout and the seconds to END_REQUEST."""
+        out = b""
+        t0 = time.perf_counter()
+        self.s.sendall(msg)
+        while True:
+            while len(self.buf) < 8:
+                c = self.s.recv(65536)
+                if not c:
+                    fail("fastcgi: connection closed")
+                self.buf += c
+            _, rtype, _, clen, plen = struct.unpack("!BBHHBx", self.buf[:8])
+            while len(self.buf) < 8 + clen + plen:
+                c = self.s.recv(65536)
+                if not c:
+                    fail("fastcgi: truncated record")
+                self.buf += c
+            content = self.buf[8:8 + clen]
+            self.buf = self.buf[8 + clen + plen:]
+            if rtype == 6:
+                out += content
+            elif rtype == 3:
+                return out, time.perf_counter() - t0
+
+
 # ---------------------------------------------------------------------------
 # The processes under test
 
