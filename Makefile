@@ -30,7 +30,7 @@ LIB_SRCS	= src/buf.c src/util.c src/json_scan.c src/config.c src/auth.c \
 LIB_OBJS	= $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 MAIN_OBJ	= $(BUILD)/main.o
 
-.PHONY: all check unit integration asan deps run bench valgrind fuzz fuzz-replay install uninstall clean
+.PHONY: all check unit integration asan deps run bench valgrind load fuzz fuzz-replay install uninstall clean
 
 all: $(BUILD)/$(PROG)
 
@@ -98,6 +98,12 @@ bench: all
 valgrind: all
 	@sh tests/install-deps.sh
 	python3 tests/soak/run.py --bin $(BUILD)/$(PROG)
+
+# Load (not part of check: two runs of 60 s): wrk through nginx, 256
+# connections, 4 workers (spawn-fcgi -F 4), a fast stand-in with faults.
+load: all
+	@sh tests/install-deps.sh wrk
+	python3 tests/load/run.py --bin $(BUILD)/$(PROG)
 
 run: deps all
 	@sh tests/make-run.sh
