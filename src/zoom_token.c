@@ -156,7 +156,8 @@ ztok_parse(const char *body, size_t len, char *token, long *expires_in)
 	*expires_in = (long)exp->valuedouble;
 	rc = ZOOM_OK;
 out:
-	if (rc != ZOOM_OK && cJSON_IsString(tok) && tok->valuestring != NULL)
+	/* cJSON's copy of the token too, whether it was taken or not. */
+	if (cJSON_IsString(tok) && tok->valuestring != NULL)
 		secure_zero(tok->valuestring, strlen(tok->valuestring));
 	cJSON_Delete(root);
 	return rc;
