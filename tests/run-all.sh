@@ -1,7 +1,9 @@
 #!/bin/sh
-# Everything `make check` runs: unit tests and integration tests, in the
-# normal build and again in an AddressSanitizer + UBSan build. Ends with
-# one line "N passed, N failed" summing every suite.
+# Everything `make check` runs: unit tests, fuzz corpus replay, integration
+# and hostile-caller tests, in the normal build and again in an
+# AddressSanitizer + UBSan build; the deployments and the valgrind soak in
+# the normal build. Ends with one line "N passed, N failed" summing every
+# suite.
 set -u
 cd "$(dirname "$0")/.."
 
