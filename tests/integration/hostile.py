@@ -46,7 +46,6 @@ import random
 import re
 import socket
 import statistics
-import struct
 import sys
 import threading
 import time
@@ -240,7 +239,8 @@ def header_rows():
     row("headers", "Authorization: Bearer (no key)",
         request(body=body, auth=b"Bearer"), 401, "unauthorized")
     row("headers", "two Authorization: wrong, then the key",
-        request(body=body, auth=wrong, extra=[b"Authorization: Bearer " + KEY]),
+        request(body=body, auth=wrong,
+                extra=[b"Authorization: Bearer " + KEY]),
         400, by="nginx")
     row("headers", "two Authorization: the key, then wrong",
         request(body=body, extra=[b"Authorization: " + wrong]), 400,
@@ -365,7 +365,8 @@ def body_rows():
                                                      b"\x80"),
                       ("UTF-16 surrogate", b"\xed\xa0\x80"),
                       ("truncated sequence", b"\xe2\x82"),
-                      ("0xFF", b"\xff"), ("above U+10FFFF", b"\xf4\x90\x80\x80")):
+                      ("0xFF", b"\xff"),
+                      ("above U+10FFFF", b"\xf4\x90\x80\x80")):
         row("body", "invalid UTF-8 in the id: %s" % name, request(
             body=b'{"zoomCallId":"857460' + raw + b'65432"}'), 400,
             "invalid_json")
@@ -540,21 +541,26 @@ class Hostile(itest.Harness):
             "error_log %s/nginx-error.log info;" % self.tmp,
             "error_log %s/nginx-error.log info;\nerror_log %s notice;"
             % (self.tmp, self.notice_log))
+        if self.notice_log not in text:
+            raise RuntimeError("cannot add the notice-level error log")
         with open(conf, "w") as f:
             f.write(text)
         # Restart it with both logs (same port).
         self.kill(self.nginx)
         self.procs.remove(self.nginx)
-        self.nginx = self.spawn(self.nginx_argv, stdout=itest.subprocess.DEVNULL,
+        self.nginx = self.spawn(self.nginx_argv,
+                                stdout=itest.subprocess.DEVNULL,
                                 stderr=open(os.path.join(
                                     self.tmp, "nginx.stderr"), "ab"))
-        if not itest.wait_port(self.nport, self.nginx):
-            raise RuntimeError("nginx did not restart")
+        if not itest.wait_port(self.nport, self.nginx) or \
+                not os.path.exists(self.notice_log):
+            raise RuntimeError("nginx did not restart with both logs")
 
     @property
     def nginx_argv(self):
         d = os.path.join(self.tmp, "nginx")
-        return [itest.shutil.which("nginx") or "/usr/sbin/nginx", "-p", d, "-c", os.path.join(d, "nginx.conf"),
+        return [itest.shutil.which("nginx") or "/usr/sbin/nginx",
+                "-p", d, "-c", os.path.join(d, "nginx.conf"),
                 "-e", self.nginx_log]
 
 
