@@ -630,6 +630,23 @@ cfg_report_all(const struct config *c, FILE *f)
 }
 
 void
+cfg_scrub_environ(const struct config *c)
+{
+	extern char	**environ;
+	char		**e;
+	size_t		  i, n;
+
+	for (i = 0; i < CFG__MAX; i++) {
+		if (!defs[i].secret || c->src[i] != CFG_SRC_ENV)
+			continue;
+		n = strlen(defs[i].name);
+		for (e = environ; e != NULL && *e != NULL; e++)
+			if (strncmp(*e, defs[i].name, n) == 0 && (*e)[n] == '=')
+				secure_zero(*e + n + 1, strlen(*e + n + 1));
+	}
+}
+
+void
 cfg_free(struct config *c)
 {
 	size_t i;

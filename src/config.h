@@ -85,6 +85,12 @@ int		 cfg_parse_text(const char *text, size_t len, char *err,
 const char	*cfg_name(enum cfg_key k);
 const char	*cfg_get(const struct config *c, enum cfg_key k);
 
+/*
+ * Overwrite, in the process environment, the values of the secrets that
+ * came from it, so that they no longer show in /proc/PID/environ.
+ */
+void		 cfg_scrub_environ(const struct config *c);
+
 /* Wipe every value from memory, then free it. */
 void		 cfg_free(struct config *c);
 

@@ -415,6 +415,25 @@ js_key_is(struct js_span key, const char *lit)
 }
 
 int
+js_key_equals(struct js_span key, const char *lit)
+{
+	struct js_span	quoted;
+	struct buf	b;
+	int		eq;
+
+	if (memchr(key.p, '\\', key.len) == NULL)
+		return js_key_is(key, lit);
+	/* The key span lies between its quotes: widen it to decode it. */
+	quoted.p = key.p - 1;
+	quoted.len = key.len + 2;
+	buf_init(&b, strlen(lit) + 1);
+	eq = js_string_decode(quoted, &b) == JS_OK && b.len == strlen(lit) &&
+	    memcmp(b.data, lit, b.len) == 0;
+	buf_free(&b);
+	return eq;
+}
+
+int
 js_is_string(struct js_span v)
 {
 	return v.len >= 2 && v.p[0] == '"';

@@ -80,6 +80,9 @@ int		 js_at_end(const struct js_iter *it);
 /* Raw key text equals the plain string lit (keys with escapes never do). */
 int		 js_key_is(struct js_span key, const char *lit);
 
+/* The key, once its escapes are decoded, equals lit ("zoom\u0043allId"). */
+int		 js_key_equals(struct js_span key, const char *lit);
+
 /*
  * Decode the string value in span v (with its quotes) into out, as UTF-8.
  * JS_ETYPE when v is not a string.

@@ -3,10 +3,13 @@
  * threads, plain CGI, and a clean stop on SIGTERM/SIGHUP/SIGINT.
  */
 #include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/un.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -412,6 +415,68 @@ serve_cgi(struct app *app)
 
 /* ---- start-up -------------------------------------------------------- */
 
+/*
+ * --listen: a unix socket path (anything with a '/'), "host:port" or
+ * ":port" (every address). Done here rather than by FCGX_OpenSocket,
+ * which calls exit() itself on failure. Returns the fd, or -1 (logged).
+ */
+static int
+open_listener(const char *addr)
+{
+	struct sockaddr_un	 sun;
+	struct addrinfo		 hints, *res = NULL;
+	const char		*colon;
+	char			 host[256];
+	int			 fd = -1, one = 1, rc;
+
+	if (strchr(addr, '/') != NULL) {
+		if (strlen(addr) >= sizeof(sun.sun_path)) {
+			log_warnx("--listen %s: path too long", addr);
+			return -1;
+		}
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		memcpy(sun.sun_path, addr, strlen(addr) + 1);
+		(void)unlink(addr);	/* a stale socket of an earlier run */
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+		    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+		    listen(fd, LISTEN_BACKLOG) < 0)
+			goto fail;
+		return fd;
+	}
+	if ((colon = strrchr(addr, ':')) == NULL ||
+	    (size_t)(colon - addr) >= sizeof(host)) {
+		log_warnx("--listen %s: expected host:port, :port or a path", addr);
+		return -1;
+	}
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints,
+	    &res)) != 0) {
+		log_warnx("--listen %s: %s", addr, gai_strerror(rc));
+		return -1;
+	}
+	if ((fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC,
+	    res->ai_protocol)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
+	    listen(fd, LISTEN_BACKLOG) < 0)
+		goto fail;
+	freeaddrinfo(res);
+	return fd;
+fail:
+	log_warn("cannot listen on %s", addr);
+	if (res != NULL)
+		freeaddrinfo(res);
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
 /* The systemd-passed socket, when it is meant for this process. */
 static int
 systemd_socket(void)
@@ -454,8 +519,14 @@ main(int argc, char *argv[])
 		log_warnx("curl_global_init failed");
 		return 1;
 	}
+	/*
+	 * No core dumps and no ptrace by other processes of the same user:
+	 * this process holds the Zoom client secret and access tokens.
+	 */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	memset(&app, 0, sizeof(app));
 	cfg_load(&app.cfg);
+	cfg_scrub_environ(&app.cfg);
 	if (check) {
 		cfg_report_all(&app.cfg, stdout);
 		rc = app.cfg.ok ? 0 : 1;
@@ -480,8 +551,7 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	if (listen_addr != NULL) {
-		if ((listen_fd = FCGX_OpenSocket(listen_addr, LISTEN_BACKLOG)) < 0) {
-			log_warn("cannot listen on %s", listen_addr);
+		if ((listen_fd = open_listener(listen_addr)) < 0) {
 			rc = 1;
 			goto out;
 		}

@@ -93,7 +93,7 @@ req_parse_body(const char *body, size_t len, struct meeting_id *out)
 		return je == JS_ETYPE && js_validate(body, len) == JS_OK ?
 		    REQ_ENOTOBJECT : REQ_EJSON;
 	while ((je = js_next_member(&it, &key, &val)) == JS_OK) {
-		if (!js_key_is(key, "zoomCallId"))
+		if (!js_key_equals(key, "zoomCallId"))
 			continue;
 		if (seen++)
 			return REQ_EDUPLICATE;

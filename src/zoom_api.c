@@ -97,7 +97,7 @@ zapi_merge_page(struct zapi_merge *m, const char *page, size_t len)
 	if (js_iter_object(&it, doc) != JS_OK)
 		return ZOOM_EBADRESP;
 	while ((rc = js_next_key(&it, &key)) == JS_OK) {
-		if (js_key_is(key, "participants")) {
+		if (js_key_equals(key, "participants")) {
 			/*
 			 * Twice would make first..last span the text between
 			 * the two arrays, other members included.
@@ -118,7 +118,7 @@ zapi_merge_page(struct zapi_merge *m, const char *page, size_t len)
 		}
 		if (js_skip(&it, &val) != JS_OK)
 			return ZOOM_EBADRESP;
-		if (js_key_is(key, "next_page_token")) {
+		if (js_key_equals(key, "next_page_token")) {
 			if (val.len == 4 && memcmp(val.p, "null", 4) == 0)
 				continue;
 			if (js_string_decode(val, m->next_token) != JS_OK)

@@ -68,11 +68,9 @@ TRACES = list(itest.SECRETS) + [API_KEY[10:22], API_KEY[-12:],
 NGINX_HEADER_ECHO = re.compile(
     r"client sent (duplicate|invalid|too long) header line")
 MAX_BODY = 65536
-# Known bugs, reported to the owner of src/: a row marked with one is
-# reported as XFAIL while it fails, XPASS once fixed (then drop the mark).
-ESCAPED_NAME_BUG = ("src/request.c compares member names raw "
-                    "(js_key_is): a zoomCallId spelled with JSON escapes "
-                    "is not seen")
+# Known bugs, reported to the owner of src/: a row marked with one (xfail=)
+# is reported as XFAIL while it fails, XPASS once fixed (then drop the mark).
+# None are open.
 
 # ---------------------------------------------------------------------------
 # Raw HTTP
@@ -395,10 +393,10 @@ def body_rows():
     # last one wins) must not read another id than the responder does.
     row("body", "zoomCallId twice, the second spelled with escapes", request(
         body=b'{"zoomCallId":"../users/me","zoom\\u0043allId":"85746065432"}'),
-        400, "invalid_json", xfail=ESCAPED_NAME_BUG)
+        400, "invalid_json")
     row("body", "zoomCallId spelled with escapes only", request(
         body=b'{"zoom\\u0043allId":"../users/me"}'), 400,
-        "invalid_zoom_call_id", xfail=ESCAPED_NAME_BUG)
+        "invalid_zoom_call_id")
     row("body", "60,000 levels of nesting", request(
         body=b"[" * 30000 + b"]" * 30000), 400, "invalid_json")
     row("body", "5,000 members, then an invalid id", request(
