@@ -333,17 +333,33 @@ class Bench:
         return e
 
     def responders(self, workers, up_port):
+        """spawn-fcgi -F N forks N workers and exits (-n would ignore -F)."""
         port = free_port()
-        p = start(["spawn-fcgi", "-n", "-F", str(workers), "-a", "127.0.0.1",
-                   "-p", str(port), "--", self.binary],
-                  env=self.env(up_port), stdout=subprocess.DEVNULL,
-                  stderr=subprocess.DEVNULL)
+        p = subprocess.run(["spawn-fcgi", "-F", str(workers), "-a", "127.0.0.1",
+                            "-p", str(port), "--", self.binary],
+                           env=self.env(up_port), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=10)
+        if p.returncode != 0:
+            raise RuntimeError("spawn-fcgi failed")
         wait_port(port)
         for _ in range(100):
             if len(worker_pids(self.binary)) >= workers:
                 break
             time.sleep(0.05)
-        return p, port
+        if len(worker_pids(self.binary)) != workers:
+            raise RuntimeError("expected %d workers, found %d" % (
+                workers, len(worker_pids(self.binary))))
+        return None, port
+
+    def stop_responders(self):
+        for pid in worker_pids(self.binary):
+            os.kill(pid, signal.SIGTERM)
+        for _ in range(100):
+            if not worker_pids(self.binary):
+                return
+            time.sleep(0.05)
+        for pid in worker_pids(self.binary):
+            os.kill(pid, signal.SIGKILL)
 
     def front(self, name, fcgi_port, fast_port, keepalive=16, node_port=9):
         port = free_port()
@@ -421,10 +437,7 @@ class Bench:
                   "Private_Dirty max %d KiB, VmHWM max %d KiB, ratio to reference %.2f"
                   % (calls, cpu * 1e6, row["private_dirty_kib"], row["vmhwm_kib"],
                      row["ratio_ref"]), flush=True)
-            stop(sp)
-            for pid in worker_pids(self.binary):
-                os.kill(pid, signal.SIGTERM)
-            time.sleep(0.3)
+            self.stop_responders()
         self.best_ratio = best
         return fast_port, fast_log
 
@@ -448,10 +461,7 @@ class Bench:
               "Private_Dirty max %d KiB, VmHWM max %d KiB" % (
                   total, last["p99"], self.long["private_dirty_kib"],
                   self.long["vmhwm_kib"]), flush=True)
-        stop(sp)
-        for pid in worker_pids(self.binary):
-            os.kill(pid, signal.SIGTERM)
-        time.sleep(0.3)
+        self.stop_responders()
 
     def run_realistic(self, fast_port):
         secs = self.args.seconds
@@ -472,10 +482,7 @@ class Bench:
         lua = self.lua(LARGE_ID)
         r = wrk("http://127.0.0.1:%d%s" % (fport, API), 4, secs, lua)
         self.row("large meeting (1,000 participants, 4 pages), 4 conns", r)
-        stop(sp)
-        for pid in worker_pids(self.binary):
-            os.kill(pid, signal.SIGTERM)
-        time.sleep(0.3)
+        self.stop_responders()
 
     def run_cgi(self, fast_port):
         print("CGI (fast stand-in, ZOOM_TOKEN_CACHE)", flush=True)
