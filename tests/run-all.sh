@@ -76,6 +76,18 @@ python3 tests/soak/run.py --bin build/zoom-attendees >"$LOG" 2>&1
 cat "$LOG"
 count_plain "soak"
 
+# The unit tests again under valgrind memcheck: any error or leak fails.
+for t in build/tests/test_*; do
+	[ -x "$t" ] || continue
+	echo "== valgrind unit: $(basename "$t")"
+	valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
+		--error-exitcode=99 "$t" >"$LOG" 2>&1
+	rc=$?
+	cat "$LOG"
+	count_cmocka "valgrind $(basename "$t")"
+	[ $rc -ne 99 ] || { FAILED=$((FAILED + 1)); echo "valgrind reported errors"; }
+done
+
 echo "== build (AddressSanitizer + UndefinedBehaviorSanitizer)"
 if make -s asan; then
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
