@@ -1,0 +1,312 @@
+/*
+ * test_handler.c - the request pipeline, fed by a fake transport: the
+ * order of the checks (configuration, method, key, media type, size, body,
+ * id) and that every refusal happens before any Zoom call. Zoom is pointed
+ * at a closed loopback port: a request that got as far as calling it
+ * answers 502/504, never the 4xx asserted here.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "handler.h"
+
+#define KEY	"unit-test-key-0123456789"
+
+/* ---- the fake environment and transport ------------------------------ */
+
+static const char *const settings[][2] = {
+	{ "INTERNAL_API_KEY", KEY },
+	{ "ZOOM_ACCOUNT_ID", "acct" },
+	{ "ZOOM_CLIENT_ID", "client" },
+	{ "ZOOM_CLIENT_SECRET", "secret" },
+	{ "ZOOM_TOKEN_URL", "http://127.0.0.1:9/oauth/token" },
+	{ "ZOOM_API_BASE", "http://127.0.0.1:9/v2" },
+	{ "ZOOM_TIMEOUT_MS", "300" },
+};
+static int	 with_settings = 1;
+
+static const char *
+lookup(const char *name)
+{
+	size_t i;
+
+	if (!with_settings)
+		return NULL;
+	for (i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+		if (strcmp(settings[i][0], name) == 0)
+			return settings[i][1];
+	return NULL;
+}
+
+struct fake_req {
+	const char	*params[16][2];
+	const char	*body;
+	size_t		 len, off;
+};
+
+static const char *
+fake_param(void *ctx, const char *name)
+{
+	struct fake_req	*r = ctx;
+	size_t		 i;
+
+	for (i = 0; i < 16 && r->params[i][0] != NULL; i++)
+		if (strcmp(r->params[i][0], name) == 0)
+			return r->params[i][1];
+	return NULL;
+}
+
+static long
+fake_read(void *ctx, char *buf, size_t len)
+{
+	struct fake_req	*r = ctx;
+	size_t		 n = r->len - r->off;
+
+	if (n > len)
+		n = len;
+	memcpy(buf, r->body + r->off, n);
+	r->off += n;
+	return (long)n;
+}
+
+/* Run one request; returns the status, the body in out (static). */
+static int
+run(struct fake_req *r, enum resp_kind *kind, char *out, size_t outlen)
+{
+	struct app	 app;
+	struct worker	 w;
+	struct response	 resp;
+	struct req_io	 io = { fake_param, fake_read, r };
+	int		 status;
+
+	memset(&app, 0, sizeof(app));
+	cfg_load_from(&app.cfg, lookup, NULL);
+	if (app.cfg.ok)
+		assert_int_equal(ztok_init(&app.tokens, &app.cfg), 0);
+	assert_int_equal(worker_init(&w, &app), 0);
+	resp_init(&resp);
+	handle_request(&w, &io, &resp);
+	status = resp.status;
+	*kind = resp.kind;
+	snprintf(out, outlen, "%s", resp.body.data ? resp.body.data : "");
+	resp_free(&resp);
+	worker_free(&w);
+	if (app.cfg.ok)
+		ztok_free(&app.tokens);
+	cfg_free(&app.cfg);
+	return status;
+}
+
+static void
+post(struct fake_req *r, const char *auth, const char *ctype, const char *body)
+{
+	static char	 cl[32];
+	size_t		 n = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->params[n][0] = "REQUEST_METHOD";
+	r->params[n++][1] = "POST";
+	r->params[n][0] = "REQUEST_URI";
+	r->params[n++][1] = "/api/zoom/get-meeting-attendees";
+	if (auth != NULL) {
+		r->params[n][0] = "HTTP_AUTHORIZATION";
+		r->params[n++][1] = auth;
+	}
+	if (ctype != NULL) {
+		r->params[n][0] = "CONTENT_TYPE";
+		r->params[n++][1] = ctype;
+	}
+	snprintf(cl, sizeof(cl), "%zu", strlen(body));
+	r->params[n][0] = "CONTENT_LENGTH";
+	r->params[n++][1] = cl;
+	r->body = body;
+	r->len = strlen(body);
+}
+
+#define AUTH	"Bearer " KEY
+#define JSON	"application/json"
+
+/* ---- tests ----------------------------------------------------------- */
+
+static void
+test_healthz_without_key(void **state)
+{
+	struct fake_req	 r;
+	enum resp_kind	 k;
+	char		 out[512];
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	r.params[0][0] = "REQUEST_METHOD";
+	r.params[0][1] = "GET";
+	r.params[1][0] = "REQUEST_URI";
+	r.params[1][1] = "/api/zoom/healthz?x=1";
+	assert_int_equal(run(&r, &k, out, sizeof(out)), 200);
+	assert_int_equal(k, RESP_HEALTHZ);
+	assert_string_equal(out, "{\"status\":\"ok\"}");
+}
+
+static void
+test_get_is_405(void **state)
+{
+	struct fake_req	 r;
+	enum resp_kind	 k;
+	char		 out[512];
+
+	(void)state;
+	post(&r, AUTH, JSON, "{\"zoomCallId\":\"85746065432\"}");
+	r.params[0][1] = "GET";
+	assert_int_equal(run(&r, &k, out, sizeof(out)), 405);
+	assert_int_equal(k, RESP_METHOD);
+	r.params[0][1] = "post";	/* methods are case-sensitive */
+	assert_int_equal(run(&r, &k, out, sizeof(out)), 405);
+}
+
+static void
+test_key_checked_before_anything_else(void **state)
+{
+	struct fake_req	 r;
+	enum resp_kind	 k;
+	char		 out[512];
+
+	(void)state;
+	/* Wrong media type and bad body too: the key is looked at first. */
+	post(&r, NULL, "text/plain", "not json");
+	assert_int_equal(run(&r, &k, out, sizeof(out)), 401);
+	assert_int_equal(k, RESP_UNAUTHORIZED);
+	post(&r, "Basic " KEY, JSON, "{\"zoomCallId\":\"85746065432\"}");
+	assert_int_equal(run(&r, &k, out, sizeof(out)), 401);
+	post(&r, "Bearer unit-test-key-012345678X", JSON,
+	    "{\"zoomCallId\":\"85746065432\"}");
+	assert_int_equal(run(&r, &k, out, sizeof(out)), 401);
+	assert_null(strstr(out, KEY));
+}
+
+static void
+test_media_type_then_size_then_body(void **state)
+{
+	struct fake_req	 r;
+	enum resp_kind	 k;
+	char		 out[512], *big;
+
+	(void)state;
+	post(&r, AUTH, "text/plain", "{\"zoomCallId\":\"85746065432\"}");
+	assert_int_equal(run(&r, &k, out, sizeof(out)), 415);
+	post(&r, AUTH, "application/json; charset=utf-8", "{}");
+	assert_int_equal(run(&r, &k, out, sizeof(out)), 400);
+	assert_int_equal(k, RESP_MISSING_ID);
+
+	big = malloc(REQ_MAX_BODY + 2);
+	assert_non_null(big);
+	memset(big, ' ', REQ_MAX_BODY + 1);
+	big[REQ_MAX_BODY + 1] = '\0';
+	post(&r, AUTH, JSON, big);
+	assert_int_equal(run(&r, &k, out, sizeof(out)), 413);
+	assert_int_equal(k, RESP_TOO_LARGE);
+	free(big);
+}
+
+static void
+test_body_shorter_than_content_length(void **state)
+{
+	struct fake_req	 r;
+	enum resp_kind	 k;
+	char		 out[512];
+
+	(void)state;
+	post(&r, AUTH, JSON, "{\"zoomCallId\":\"85746065432\"}");
+	r.len -= 5;	/* the server announced more than it sends */
+	assert_int_equal(run(&r, &k, out, sizeof(out)), 400);
+	assert_int_equal(k, RESP_BAD_JSON);
+	post(&r, AUTH, JSON, "{}");
+	r.params[4][1] = "-1";
+	assert_int_equal(run(&r, &k, out, sizeof(out)), 400);
+}
+
+static void
+test_bad_ids_never_reach_zoom(void **state)
+{
+	static const char *const bodies[] = {
+		"{\"zoomCallId\":\"../users/me\"}",
+		"{\"zoomCallId\":\"85746065432?page_size=1\"}",
+		"{\"zoomCallId\":\"%2e%2e%2fusers\"}",
+		"{\"zoomCallId\":\"8574606543\\r\\n2\"}",
+		"{\"zoomCallId\":true}",
+		"{\"zoomCallId\":85746065432.5}",
+		"[\"zoomCallId\"]",
+	};
+	struct fake_req	 r;
+	enum resp_kind	 k;
+	char		 out[512];
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		post(&r, AUTH, JSON, bodies[i]);
+		assert_int_equal(run(&r, &k, out, sizeof(out)), 400);
+		assert_non_null(strstr(out, "\"error\":\"invalid_"));
+	}
+}
+
+static void
+test_valid_request_goes_to_zoom(void **state)
+{
+	struct fake_req	 r;
+	enum resp_kind	 k;
+	char		 out[512];
+	int		 status;
+
+	(void)state;
+	/* Zoom is a closed port here: the answer proves the call was made. */
+	post(&r, AUTH, JSON, "{\"zoomCallId\":\"857 4606 5432\"}");
+	status = run(&r, &k, out, sizeof(out));
+	assert_true(status == 502 || status == 504);
+	assert_true(k == RESP_ZOOM_UNAVAILABLE || k == RESP_ZOOM_TIMEOUT);
+}
+
+static void
+test_misconfigured_is_500_for_everything(void **state)
+{
+	struct fake_req	 r;
+	enum resp_kind	 k;
+	char		 out[512];
+
+	(void)state;
+	with_settings = 0;
+	post(&r, AUTH, JSON, "{\"zoomCallId\":\"85746065432\"}");
+	assert_int_equal(run(&r, &k, out, sizeof(out)), 500);
+	assert_int_equal(k, RESP_MISCONFIGURED);
+	r.params[0][1] = "GET";
+	r.params[1][1] = "/api/zoom/healthz";
+	assert_int_equal(run(&r, &k, out, sizeof(out)), 500);
+	with_settings = 1;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_healthz_without_key),
+		cmocka_unit_test(test_get_is_405),
+		cmocka_unit_test(test_key_checked_before_anything_else),
+		cmocka_unit_test(test_media_type_then_size_then_body),
+		cmocka_unit_test(test_body_shorter_than_content_length),
+		cmocka_unit_test(test_bad_ids_never_reach_zoom),
+		cmocka_unit_test(test_valid_request_goes_to_zoom),
+		cmocka_unit_test(test_misconfigured_is_500_for_everything),
+	};
+	int rc;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	curl_global_cleanup();
+	return rc;
+}
