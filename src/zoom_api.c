@@ -284,7 +284,11 @@ zapi_participants(const char *api_base, const struct meeting_id *id,
 			goto out;
 		}
 		if (a->status == 401) {
-			/* Code 124: the token was revoked or replaced. Once. */
+			/*
+			 * Code 124: the token was revoked or replaced. Fetch a
+			 * new one and try this page once more; a 401 for the
+			 * fresh token too is final.
+			 */
 			if (refreshed) {
 				snprintf(info->why, sizeof(info->why),
 				    "participants HTTP 401 with a fresh token");
@@ -310,6 +314,8 @@ zapi_participants(const char *api_base, const struct meeting_id *id,
 			goto out;
 		}
 		pages++;
+		/* That token worked: a later revocation deserves a refresh too. */
+		refreshed = 0;
 		if (m.next_token->len == 0)
 			break;
 		if (pages >= ZAPI_MAX_PAGES) {

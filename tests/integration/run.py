@@ -1123,6 +1123,23 @@ def _(h):
              "(one refresh, one retry)" % (t, p))
 
 
+@case("token_revoked_on_two_pages")
+def _(h):
+    # Revoked while page 1 is fetched, and again at page 3: each page's
+    # refresh works, so the answer is whole. Only a fresh token refused on
+    # the same page is final (token_rejected_twice).
+    h.fresh()
+    h.fault("participants", "revoke_tokens", times=1)
+    # skip counts the participants calls after the first fault's: the
+    # retry of page 1, then page 2; page 3 is revoked.
+    h.fault("participants", "revoke_tokens", times=1, skip=2)
+    expect_ok(h.attendees(BIG), BIG, "revoked on pages 1 and 3")
+    t, p, _ = zoom_calls(h)
+    if t != 3 or p != 5:
+        fail("token_calls %d participants_calls %d, expected 3 and 5 "
+             "(first token, 2 refreshes; 3 pages, 2 retries)" % (t, p))
+
+
 @case("token_invalid_client")
 def _(h):
     h.fresh()
