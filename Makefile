@@ -89,23 +89,29 @@ asan:
 		LDFLAGS="-fsanitize=address,undefined" all unit
 
 # Benchmarks (not part of check): see BENCHMARKS.md.
-bench: all
+# Each target that installs packages builds in a sub-make afterwards, so
+# that pkg-config runs once the -dev packages are there (fresh machines).
+bench:
 	@sh tests/install-deps.sh wrk libnginx-mod-http-echo
+	@$(MAKE) -s all
 	python3 tests/bench/bench.py --bin $(BUILD)/$(PROG)
 
 # One FastCGI process through 10,000 mixed requests under valgrind memcheck
 # (no error, no leak), then natively (RSS stable); also part of check.
-valgrind: all
+valgrind:
 	@sh tests/install-deps.sh
+	@$(MAKE) -s all
 	python3 tests/soak/run.py --bin $(BUILD)/$(PROG)
 
 # Load (not part of check: two runs of 60 s): wrk through nginx, 256
 # connections, 4 workers (spawn-fcgi -F 4), a fast stand-in with faults.
-load: all
+load:
 	@sh tests/install-deps.sh wrk
+	@$(MAKE) -s all
 	python3 tests/load/run.py --bin $(BUILD)/$(PROG)
 
-run: deps all
+run: deps
+	@$(MAKE) -s all
 	@sh tests/make-run.sh
 
 # ---- install ------------------------------------------------------------
