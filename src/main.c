@@ -30,6 +30,7 @@
 #include "handler.h"
 #include "log.h"
 #include "util.h"
+#include "zoom_http.h"
 
 #define THREAD_STACK	(256 * 1024)	/* handler frames are small */
 #define LISTEN_BACKLOG	1024
@@ -292,6 +293,8 @@ serve_fastcgi(struct app *app)
 		return 1;
 	}
 
+	/* Half the threads at most wait to retry; the rest keep serving. */
+	zhttp_set_retry_sleepers(n / 2);
 	ta = calloc((size_t)n, sizeof(*ta));
 	tids = calloc((size_t)n, sizeof(*tids));
 	if (ta == NULL || tids == NULL) {

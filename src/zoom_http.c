@@ -143,7 +143,25 @@ is_transient_curl(CURLcode cc)
 	}
 }
 
-/* Sleep ms milliseconds unless that would pass the deadline. */
+/*
+ * Threads of this process waiting to retry, and how many may. A thread
+ * that sleeps before a retry serves nobody else meanwhile: when Zoom fails
+ * for some meetings, their retries must not take every thread from the
+ * requests that would succeed. Past the limit a request gives up at once.
+ */
+static int	retry_sleepers;
+static int	retry_sleepers_max = 1;
+
+void
+zhttp_set_retry_sleepers(int max)
+{
+	retry_sleepers_max = max > 0 ? max : 1;
+}
+
+/*
+ * Sleep ms milliseconds before a retry, unless that would pass the
+ * deadline or too many threads already wait to retry. 0 when slept.
+ */
 static int
 sleep_within(int64_t ms, int64_t deadline)
 {
@@ -151,10 +169,16 @@ sleep_within(int64_t ms, int64_t deadline)
 
 	if (now_ms() + ms >= deadline)
 		return -1;
+	if (__atomic_add_fetch(&retry_sleepers, 1, __ATOMIC_ACQ_REL) >
+	    retry_sleepers_max) {
+		__atomic_sub_fetch(&retry_sleepers, 1, __ATOMIC_ACQ_REL);
+		return -1;
+	}
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) != 0)
 		;
+	__atomic_sub_fetch(&retry_sleepers, 1, __ATOMIC_ACQ_REL);
 	return 0;
 }
 

@@ -45,6 +45,13 @@ struct http_answer {
 	int		 too_big;		/* write callback hit the cap */
 };
 
+/*
+ * How many threads of the process may sleep before a retry at the same
+ * time (default 1, right for CGI); beyond that, a failing call is not
+ * retried, so retries never hold every worker thread.
+ */
+void		 zhttp_set_retry_sleepers(int max);
+
 /* allow_http: also allow http:// (loopback test stand-ins). 0 or -1. */
 int		 zhttp_init(struct zoom_http *h, int allow_http);
 void		 zhttp_free(struct zoom_http *h);
