@@ -2,6 +2,7 @@
  * test_zoom_http.c - Retry-After parsing, and one exchange with retries
  * against a canned HTTP server on 127.0.0.1 run in a thread.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -309,6 +310,63 @@ test_http_retry_gives_up(void **state)
 	zhttp_answer_free(&a);
 }
 
+struct retry_worker {
+	struct stub	*s;
+	int		 calls;
+	long		 status;
+};
+
+/* A thread's request against the stub (no cmocka asserts off the main thread). */
+static void *
+retry_worker_main(void *arg)
+{
+	struct retry_worker	*rw = arg;
+	struct zoom_http	 h;
+	struct http_answer	 a;
+	char			 url[128];
+
+	if (zhttp_init(&h, 1) < 0)
+		return NULL;
+	stub_url(rw->s, "/x", url, sizeof(url));
+	zhttp_answer_init(&a, 1024);
+	(void)zhttp_request(&h, url, NULL, NULL, now_ms() + 10000, &a,
+	    &rw->calls);
+	rw->status = a.status;
+	zhttp_answer_free(&a);
+	zhttp_free(&h);
+	return NULL;
+}
+
+static void
+test_http_retry_sleepers_bounded(void **state)
+{
+	static const char *const answers[] = { ERR_503, ERR_503, ERR_503,
+	    ERR_503, ERR_503, ERR_503, ERR_503, ERR_503 };
+	struct stub		s;
+	struct retry_worker	rw[2];
+	pthread_t		t[2];
+	int			i;
+
+	(void)state;
+	/* One sleeper allowed: while one request waits to retry, the other
+	 * gives up at its first failure instead of waiting too. */
+	zhttp_set_retry_sleepers(1);
+	assert_int_equal(stub_start(&s, answers, 8), 0);
+	memset(rw, 0, sizeof(rw));
+	for (i = 0; i < 2; i++) {
+		rw[i].s = &s;
+		assert_int_equal(pthread_create(&t[i], NULL, retry_worker_main,
+		    &rw[i]), 0);
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	stub_stop(&s);
+	assert_int_equal(rw[0].status, 503);
+	assert_int_equal(rw[1].status, 503);
+	assert_int_equal(rw[0].calls + rw[1].calls, ZHTTP_MAX_ATTEMPTS + 1);
+	assert_true(rw[0].calls == 1 || rw[1].calls == 1);
+}
+
 static void
 test_http_429(void **state)
 {
@@ -531,6 +589,7 @@ main(void)
 		cmocka_unit_test(test_http_tracking_truncated),
 		cmocka_unit_test(test_http_retry_5xx),
 		cmocka_unit_test(test_http_retry_gives_up),
+		cmocka_unit_test(test_http_retry_sleepers_bounded),
 		cmocka_unit_test(test_http_429),
 		cmocka_unit_test(test_http_too_big),
 		cmocka_unit_test(test_http_post),
