@@ -165,8 +165,10 @@ handle_request(struct worker *w, const struct req_io *io, struct response *resp)
 	}
 log:
 	/* One line a request; the web server keeps stderr. No secrets. */
-	log_warnx("%s status=%d meeting=%s zoom_calls=%d ms=%lld%s%s%s%s",
+	log_warnx("%s status=%d meeting=%s zoom_calls=%d token_calls=%d "
+	    "ms=%lld%s%s%s%s",
 	    method, resp->status, id.text[0] ? id.text : "-", info.calls,
+	    info.token_calls,
 	    (long long)(now_ms() - start),
 	    info.trackingid[0] ? " trackingid=" : "", info.trackingid,
 	    info.why[0] ? " detail=" : "", info.why);

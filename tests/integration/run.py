@@ -1699,6 +1699,8 @@ def _(h):
         fail("no status=200 meeting=%s line: %r" % (SMALL, lines))
     if not ok[0].startswith("zoom-attendees:"):
         fail("log line does not start with 'zoom-attendees:': %r" % ok[0])
+    if not re.search(r" zoom_calls=\d+ token_calls=\d+ ms=\d+", ok[0]):
+        fail("log line lacks zoom_calls/token_calls/ms: %r" % ok[0])
     if not any(t and ("trackingid=" + t) in ok[0] for t in trk):
         fail("log line lacks Zoom's trackingid: %r" % ok[0])
     if not any("status=401" in ln for ln in lines) or \
