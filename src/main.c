@@ -79,6 +79,7 @@ static const char usage[] =
 
 #define IO_TIMEOUT_S	30	/* a connection stalled mid-record is dropped */
 #define DRAIN_MAX	(1024 * 1024) /* unread body discarded to keep a connection */
+#define DRAIN_EVENTS	64	/* ready connections one thread serves when stopping */
 
 struct fcgi_server {
 	int			 epfd;
@@ -177,6 +178,8 @@ serve_connection(struct fcgi_server *srv, struct worker *w, FCGX_Request *req,
 			req->keepConnection = 0;
 			break;
 		}
+	if (stopping)
+		req->keepConnection = 0;	/* close it after this answer */
 	FCGX_Finish_r(req);
 	if (req->ipcFd >= 0) {
 		ev.events = EPOLLIN | EPOLLONESHOT;
@@ -209,6 +212,30 @@ struct thread_arg {
 	struct worker		 w;
 };
 
+/* A connection's event, as opposed to the listener and the control fds. */
+static int
+is_connection(const struct fcgi_server *srv, int fd)
+{
+	return fd != srv->stop_fd && fd != srv->sig_fd && fd != srv->listen_fd;
+}
+
+/*
+ * Stopping: serve the requests that are already readable (each thread
+ * takes what epoll hands it), then leave. Served connections are closed,
+ * so the web server opens its next ones to a process that will answer.
+ */
+static void
+drain(struct fcgi_server *srv, struct worker *w, FCGX_Request *req)
+{
+	struct epoll_event	evs[DRAIN_EVENTS];
+	int			n, i;
+
+	n = epoll_wait(srv->epfd, evs, DRAIN_EVENTS, 0);
+	for (i = 0; i < n; i++)
+		if (is_connection(srv, evs[i].data.fd))
+			serve_connection(srv, w, req, evs[i].data.fd);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -220,28 +247,20 @@ worker_main(void *arg)
 
 	/* listen_sock -1: libfcgi must never accept on its own. */
 	FCGX_InitRequest(&req, -1, FCGI_FAIL_ACCEPT_ON_INTR);
-	for (;;) {
-		n = epoll_wait(srv->epfd, &ev, 1, stopping ? 0 : -1);
+	while (!stopping) {
+		n = epoll_wait(srv->epfd, &ev, 1, -1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			break;	/* stopping and nothing left that is ready */
-		if (ev.data.fd == srv->stop_fd) {
-			if (!stopping)
-				continue;
-			/* Serve what is already readable, then leave. */
-			n = epoll_wait(srv->epfd, &ev, 1, 0);
-			if (n <= 0 || ev.data.fd == srv->stop_fd)
-				break;
-		}
+			break;
 		if (ev.data.fd == srv->sig_fd)
 			begin_stop(srv);
-		else if (ev.data.fd == srv->listen_fd) {
-			if (!stopping)
-				accept_all(srv);
-		} else
+		else if (ev.data.fd == srv->listen_fd)
+			accept_all(srv);
+		else if (ev.data.fd != srv->stop_fd)
 			serve_connection(srv, &ta->w, &req, ev.data.fd);
 	}
+	drain(srv, &ta->w, &req);
 	FCGX_Free(&req, 0);
 	return NULL;
 }
