@@ -9,6 +9,8 @@
 #include "util.h"
 #include "zoom_api.h"
 
+#define WIRE_KEEP	(128 * 1024)	/* answer buffer kept between requests */
+
 int
 worker_init(struct worker *w, struct app *app)
 {
@@ -172,4 +174,23 @@ log:
 	    (long long)(now_ms() - start),
 	    info.trackingid[0] ? " trackingid=" : "", info.trackingid,
 	    info.why[0] ? " detail=" : "", info.why);
+}
+
+void
+handle_and_send(struct worker *w, const struct req_io *io,
+    int (*put)(void *ctx, const char *data, size_t len), void *ctx)
+{
+	struct response	 resp;
+	struct buf	*wire = &w->wire;
+
+	resp_init(&resp);
+	handle_request(w, io, &resp);
+	buf_reset(wire);
+	if (resp_serialize(&resp, wire) == 0)
+		put(ctx, wire->data, wire->len);
+	else
+		log_warnx("answer too large to send");
+	resp_free(&resp);
+	if (wire->size > WIRE_KEEP)	/* a large meeting: give it back */
+		buf_free(wire);
 }

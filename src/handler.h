@@ -41,4 +41,11 @@ void	 worker_free(struct worker *w);
 void	 handle_request(struct worker *w, const struct req_io *io,
 	     struct response *resp);
 
+/*
+ * Handle the request and hand the whole answer (CGI header lines and
+ * body) to put in one call; ctx is put's.
+ */
+void	 handle_and_send(struct worker *w, const struct req_io *io,
+	     int (*put)(void *ctx, const char *data, size_t len), void *ctx);
+
 #endif

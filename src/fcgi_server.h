@@ -1,0 +1,26 @@
+/*
+ * fcgi_server.h - serving FastCGI (a listening socket shared with sibling
+ * processes or our own) with worker threads; see fcgi_server.c.
+ */
+#ifndef ZA_FCGI_SERVER_H
+#define ZA_FCGI_SERVER_H
+
+#include "handler.h"
+
+/*
+ * --listen ADDRESS: a unix socket path (anything with a '/'), "host:port"
+ * or ":port". The listening fd, or -1 (the reason is logged).
+ */
+int	 fcgi_listen(const char *addr);
+
+/* The socket systemd passed to this process (fd 3), or -1. */
+int	 fcgi_systemd_socket(void);
+
+/*
+ * Serve FastCGI on listen_fd with app->cfg.threads threads until SIGTERM,
+ * SIGHUP or SIGINT; requests in flight are finished. 0, or 1 when the
+ * server could not start.
+ */
+int	 fcgi_serve(struct app *app, int listen_fd);
+
+#endif
