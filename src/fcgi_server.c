@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -91,8 +92,16 @@ accept_all(struct fcgi_server *srv)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				log_warn("accept");
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			log_warn("accept");
+			if (errno == EMFILE || errno == ENFILE) {
+				/* Out of descriptors: the listener stays
+				 * readable; pause rather than spin on it. */
+				struct timespec ts = { 0, 50 * 1000000L };
+
+				nanosleep(&ts, NULL);
+			}
 			return;
 		}
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
