@@ -69,6 +69,7 @@ fuzz-replay: $(REPLAYS)
 	@for n in $(FUZZ_NAMES); do echo "replay $$n"; $(BUILD)/fuzz/replay_$$n tests/fuzz/corpus/$$n || exit 1; done
 
 fuzz:
+	@sh tests/install-deps.sh clang libclang-rt-14-dev
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 # Install the Debian packages the build and the tests need, if missing.
