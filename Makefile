@@ -25,7 +25,7 @@ LIBS		= $(DEP_LIBS) -lpthread -lm
 
 # Every module but main.c; unit tests and fuzz targets link these.
 LIB_SRCS	= src/buf.c src/util.c src/json_scan.c src/config.c src/auth.c \
-		  src/request.c src/response.c src/log.c src/zoom_http.c src/zoom_token.c \
+		  src/request.c src/response.c src/log.c src/zoom_http.c src/zoom.c src/zoom_token.c \
 		  src/zoom_api.c src/handler.c src/fcgi_server.c
 LIB_OBJS	= $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 MAIN_OBJ	= $(BUILD)/main.o

@@ -31,5 +31,16 @@ struct zoom_info {
 	char	 why[128];			/* log detail, never a secret */
 };
 
+/*
+ * What both Zoom endpoints share (zoom.c): counting one exchange into
+ * info, mapping a failed exchange to our error (what names the endpoint
+ * in the log detail), and the Retry-After we pass on for a 429.
+ */
+void		 zoom_count(struct zoom_info *info, const struct http_answer *a,
+		     int calls);
+enum zoom_err	 zoom_transport_error(enum zhttp_err he,
+		     const struct zoom_http *h, const char *what,
+		     struct zoom_info *info);
+long		 zoom_retry_after(const struct http_answer *a);
 
 #endif

@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -180,7 +179,6 @@ zapi_map_error(const struct http_answer *a, struct zoom_info *info)
 	cJSON		*root = NULL;
 	const cJSON	*c, *msg;
 	long		 code = -1;
-	int		 is_date;
 	enum zoom_err	 rc;
 
 	if (a->body.len > 0 &&
@@ -199,10 +197,7 @@ zapi_map_error(const struct http_answer *a, struct zoom_info *info)
 	} else if ((a->status == 400 && code == 200) || a->status == 403)
 		rc = ZOOM_EPERMISSION;
 	else if (a->status == 429) {
-		info->retry_after = zhttp_retry_after(a->retry_after, time(NULL),
-		    &is_date);
-		if (info->retry_after < 1)
-			info->retry_after = 1;
+		info->retry_after = zoom_retry_after(a);
 		rc = ZOOM_ERATE;
 	} else if (a->status >= 500 && a->status <= 599)
 		rc = ZOOM_EUNAVAILABLE;
@@ -210,26 +205,6 @@ zapi_map_error(const struct http_answer *a, struct zoom_info *info)
 		rc = ZOOM_EBADRESP;	/* 300 and anything unexpected */
 	cJSON_Delete(root);
 	return rc;
-}
-
-static enum zoom_err
-map_transport(enum zhttp_err he, const struct zoom_http *h,
-    struct zoom_info *info)
-{
-	switch (he) {
-	case ZHTTP_ETIMEOUT:
-		snprintf(info->why, sizeof(info->why), "participants: timeout");
-		return ZOOM_ETIMEOUT;
-	case ZHTTP_ETOOBIG:
-		snprintf(info->why, sizeof(info->why), "participants page too large");
-		return ZOOM_EBADRESP;
-	case ZHTTP_ENOMEM:
-		return ZOOM_ENOMEM;
-	default:
-		snprintf(info->why, sizeof(info->why), "participants: %.100s",
-		    h->errbuf[0] ? h->errbuf : "no answer");
-		return ZOOM_EUNAVAILABLE;
-	}
 }
 
 enum zoom_err
@@ -275,12 +250,9 @@ zapi_participants(const char *api_base, const struct meeting_id *id,
 		calls = 0;
 		he = zhttp_request(h, s->url.data, &hdr_auth, NULL, deadline, a,
 		    &calls);
-		info->calls += calls;
-		if (a->trackingid[0] != '\0')
-			memcpy(info->trackingid, a->trackingid,
-			    sizeof(info->trackingid));
+		zoom_count(info, a, calls);
 		if (he != ZHTTP_OK) {
-			rc = map_transport(he, h, info);
+			rc = zoom_transport_error(he, h, "participants", info);
 			goto out;
 		}
 		if (a->status == 401) {

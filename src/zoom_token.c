@@ -271,7 +271,7 @@ fetch(struct zoom_tokens *t, struct zoom_http *h, int64_t deadline,
 	enum zhttp_err		 he;
 	enum zoom_err		 rc;
 	long			 expires_in;
-	int			 calls = 0, is_date;
+	int			 calls = 0;
 
 	zhttp_answer_init(&a, TOKEN_MAX_ANSWER);
 	if ((tmp = curl_slist_append(hdrs, t->basic)) == NULL ||
@@ -284,27 +284,10 @@ fetch(struct zoom_tokens *t, struct zoom_http *h, int64_t deadline,
 	}
 	hdrs = tmp;
 	he = zhttp_request(h, t->url, hdrs, t->form, deadline, &a, &calls);
-	info->calls += calls;
+	zoom_count(info, &a, calls);
 	info->token_calls += calls;
-	if (a.trackingid[0] != '\0')
-		memcpy(info->trackingid, a.trackingid, sizeof(info->trackingid));
-	switch (he) {
-	case ZHTTP_OK:
-		break;
-	case ZHTTP_ETIMEOUT:
-		rc = ZOOM_ETIMEOUT;
-		goto out;
-	case ZHTTP_ENOMEM:
-		rc = ZOOM_ENOMEM;
-		goto out;
-	case ZHTTP_ETOOBIG:
-		snprintf(info->why, sizeof(info->why), "token answer too large");
-		rc = ZOOM_EBADRESP;
-		goto out;
-	default:
-		snprintf(info->why, sizeof(info->why), "token endpoint: %.100s",
-		    h->errbuf[0] ? h->errbuf : "no answer");
-		rc = ZOOM_EUNAVAILABLE;
+	if (he != ZHTTP_OK) {
+		rc = zoom_transport_error(he, h, "token endpoint", info);
 		goto out;
 	}
 	snprintf(info->why, sizeof(info->why), "token endpoint HTTP %ld",
@@ -323,10 +306,7 @@ fetch(struct zoom_tokens *t, struct zoom_http *h, int64_t deadline,
 	} else if (a.status == 400 || a.status == 401 || a.status == 403)
 		rc = ZOOM_EAUTH;	/* invalid_client, unsupported_grant_type */
 	else if (a.status == 429) {
-		info->retry_after = zhttp_retry_after(a.retry_after, time(NULL),
-		    &is_date);
-		if (info->retry_after < 1)
-			info->retry_after = 1;
+		info->retry_after = zoom_retry_after(&a);
 		rc = ZOOM_ERATE;
 	} else if (a.status >= 500)
 		rc = ZOOM_EUNAVAILABLE;
