@@ -486,6 +486,13 @@ out:
 	return why;
 }
 
+/* The value of k when it is set and has no problem yet, else NULL. */
+static char *
+usable(const struct config *c, enum cfg_key k)
+{
+	return c->problem[k] == NULL ? c->val[k] : NULL;
+}
+
 static void
 validate(struct config *c)
 {
@@ -495,7 +502,7 @@ validate(struct config *c)
 	char		*v;
 	size_t		 len;
 
-	if ((v = c->val[CFG_INTERNAL_API_KEY]) != NULL && !c->problem[CFG_INTERNAL_API_KEY]) {
+	if ((v = usable(c, CFG_INTERNAL_API_KEY)) != NULL) {
 		if (strlen(v) < CFG_MIN_KEY_LEN)
 			c->problem[CFG_INTERNAL_API_KEY] =
 			    "shorter than 16 characters";
@@ -506,21 +513,21 @@ validate(struct config *c)
 			c->problem[CFG_INTERNAL_API_KEY] =
 			    "holds spaces or non-printable characters";
 	}
-	if ((v = c->val[CFG_ZOOM_ACCOUNT_ID]) != NULL && !c->problem[CFG_ZOOM_ACCOUNT_ID] &&
+	if ((v = usable(c, CFG_ZOOM_ACCOUNT_ID)) != NULL &&
 	    !is_token_text(v))
 		c->problem[CFG_ZOOM_ACCOUNT_ID] = "holds spaces or non-printable characters";
-	if ((v = c->val[CFG_ZOOM_CLIENT_ID]) != NULL && !c->problem[CFG_ZOOM_CLIENT_ID] &&
+	if ((v = usable(c, CFG_ZOOM_CLIENT_ID)) != NULL &&
 	    (!is_token_text(v) || strchr(v, ':') != NULL))
 		c->problem[CFG_ZOOM_CLIENT_ID] =
 		    "holds a colon, spaces or non-printable characters";
-	if ((v = c->val[CFG_ZOOM_CLIENT_SECRET]) != NULL && !c->problem[CFG_ZOOM_CLIENT_SECRET] &&
+	if ((v = usable(c, CFG_ZOOM_CLIENT_SECRET)) != NULL &&
 	    !is_token_text(v))
 		c->problem[CFG_ZOOM_CLIENT_SECRET] = "holds spaces or non-printable characters";
 
-	if ((v = c->val[CFG_ZOOM_TOKEN_URL]) != NULL && !c->problem[CFG_ZOOM_TOKEN_URL] &&
+	if ((v = usable(c, CFG_ZOOM_TOKEN_URL)) != NULL &&
 	    (why = check_url(v, &http_token)) != NULL)
 		c->problem[CFG_ZOOM_TOKEN_URL] = why;
-	if ((v = c->val[CFG_ZOOM_API_BASE]) != NULL && !c->problem[CFG_ZOOM_API_BASE]) {
+	if ((v = usable(c, CFG_ZOOM_API_BASE)) != NULL) {
 		if ((why = check_url(v, &http_api)) != NULL)
 			c->problem[CFG_ZOOM_API_BASE] = why;
 		len = strlen(v);
@@ -529,15 +536,14 @@ validate(struct config *c)
 	}
 	c->allow_http = http_token || http_api;
 
-	if ((v = c->val[CFG_ZOOM_TIMEOUT_MS]) != NULL && !c->problem[CFG_ZOOM_TIMEOUT_MS]) {
+	if ((v = usable(c, CFG_ZOOM_TIMEOUT_MS)) != NULL) {
 		if (parse_int(v, 100, 600000, &n) < 0)
 			c->problem[CFG_ZOOM_TIMEOUT_MS] =
 			    "not a whole number of milliseconds from 100 to 600000";
 		else
 			c->timeout_ms = (long)n;
 	}
-	if ((v = c->val[CFG_ZOOM_ATTENDEES_THREADS]) != NULL &&
-	    !c->problem[CFG_ZOOM_ATTENDEES_THREADS]) {
+	if ((v = usable(c, CFG_ZOOM_ATTENDEES_THREADS)) != NULL) {
 		if (parse_int(v, 1, 256, &n) < 0)
 			c->problem[CFG_ZOOM_ATTENDEES_THREADS] =
 			    "not a whole number from 1 to 256";
