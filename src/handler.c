@@ -77,14 +77,12 @@ any_healthz(const struct req_io *io)
 static enum resp_kind
 read_body(struct worker *w, const struct req_io *io)
 {
-	const char	*cl = io->param(io->ctx, "CONTENT_LENGTH");
-	long long	 want = 0;
+	long long	 want;
 	long		 n;
 	char		 chunk[8192];
 
 	buf_reset(&w->body);
-	if (cl != NULL && *cl != '\0' &&
-	    parse_int(cl, 0, (long long)1 << 62, &want) < 0)
+	if (req_content_length(io->param(io->ctx, "CONTENT_LENGTH"), &want) < 0)
 		return RESP_BAD_JSON;
 	if (want > REQ_MAX_BODY)
 		return RESP_TOO_LARGE;

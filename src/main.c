@@ -18,6 +18,7 @@
 #include "fcgi_server.h"
 #include "handler.h"
 #include "log.h"
+#include "request.h"
 #include "util.h"
 
 #define MMAP_THRESHOLD	(128 * 1024)	/* glibc's default, but fixed */
@@ -74,12 +75,11 @@ cgi_read(void *ctx, char *buf, size_t len)
 static void
 cgi_drain(void)
 {
-	const char	*cl = getenv("CONTENT_LENGTH");
-	long long	 want = 0, left;
+	long long	 want, left;
 	char		 junk[8192];
 	size_t		 n;
 
-	if (cl == NULL || parse_int(cl, 0, (long long)1 << 62, &want) < 0)
+	if (req_content_length(getenv("CONTENT_LENGTH"), &want) < 0)
 		return;
 	left = want - cgi_consumed;
 	if (left > CGI_DRAIN_MAX)

@@ -124,6 +124,15 @@ req_parse_body(const char *body, size_t len, struct meeting_id *out)
 }
 
 int
+req_content_length(const char *cl, long long *out)
+{
+	*out = 0;
+	if (cl == NULL || *cl == '\0')
+		return 0;
+	return parse_int(cl, 0, (long long)1 << 62, out);
+}
+
+int
 req_is_json_type(const char *ct)
 {
 	static const char	 json[] = "application/json";

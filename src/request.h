@@ -39,6 +39,12 @@ enum req_err	 req_meeting_id(const char *s, size_t len, struct meeting_id *out);
 enum req_err	 req_parse_body(const char *body, size_t len,
 		     struct meeting_id *out);
 
+/*
+ * CONTENT_LENGTH (RFC 3875 section 4.1.2): absent or empty is 0. 0 with
+ * *out set, or -1 when it is not a decimal count.
+ */
+int		 req_content_length(const char *cl, long long *out);
+
 /* Content-Type is application/json, parameters such as charset allowed. */
 int		 req_is_json_type(const char *content_type);
 
