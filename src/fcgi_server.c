@@ -79,11 +79,29 @@ fcgi_put(void *ctx, const char *data, size_t len)
 	return FCGX_PutStr(data, (int)len, ((FCGX_Request *)ctx)->out);
 }
 
+/*
+ * Watch connection fd for its next request (op EPOLL_CTL_ADD for a new
+ * one, EPOLL_CTL_MOD to re-arm); one thread is woken for it. A connection
+ * that cannot be watched is closed.
+ */
+static void
+arm_connection(struct fcgi_server *srv, int fd, int op)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLONESHOT;
+	ev.data.fd = fd;
+	if (epoll_ctl(srv->epfd, op, fd, &ev) < 0) {
+		log_warn("epoll_ctl");
+		close(fd);
+	}
+}
+
 /* Accept every pending connection and watch it for its first request. */
 static void
 accept_all(struct fcgi_server *srv)
 {
-	struct epoll_event	ev;
 	struct timeval		tv = { IO_TIMEOUT_S, 0 };
 	int			fd, one = 1;
 
@@ -108,12 +126,7 @@ accept_all(struct fcgi_server *srv)
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		/* Fails harmlessly on unix sockets. */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		ev.events = EPOLLIN | EPOLLONESHOT;
-		ev.data.fd = fd;
-		if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			log_warn("epoll_ctl");
-			close(fd);
-		}
+		arm_connection(srv, fd, EPOLL_CTL_ADD);
 	}
 }
 
@@ -123,7 +136,6 @@ serve_connection(struct fcgi_server *srv, struct worker *w, FCGX_Request *req,
     int fd)
 {
 	struct req_io		 io = { fcgi_param, fcgi_read, req };
-	struct epoll_event	 ev;
 	char			 junk[4096];
 	long			 n, drained = 0;
 
@@ -142,14 +154,8 @@ serve_connection(struct fcgi_server *srv, struct worker *w, FCGX_Request *req,
 	if (stopping)
 		req->keepConnection = 0;	/* close it after this answer */
 	FCGX_Finish_r(req);
-	if (req->ipcFd >= 0) {
-		ev.events = EPOLLIN | EPOLLONESHOT;
-		ev.data.fd = fd;
-		if (epoll_ctl(srv->epfd, EPOLL_CTL_MOD, fd, &ev) < 0) {
-			log_warn("epoll_ctl");
-			close(fd);
-		}
-	}
+	if (req->ipcFd >= 0)
+		arm_connection(srv, fd, EPOLL_CTL_MOD);
 	req->ipcFd = -1;
 }
 
