@@ -38,6 +38,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from fast_standin import free_port, wait_port, write_pages  # noqa: E402
 LOCATION_CONF = os.path.join(ROOT, "nginx", "zoom-attendees.location.conf")
 ECHO_MODULE = "/usr/lib/nginx/modules/ngx_http_echo_module.so"
 KEY = "bench-internal-key-0123456789"
@@ -47,25 +49,6 @@ LARGE_ID = "10000000100"    # 1,000 participants, 4 pages
 API = "/api/zoom/get-meeting-attendees"
 
 PROCS = []
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, timeout=10.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError("nothing listens on port %d" % port)
 
 
 def start(cmd, **kw):
@@ -85,35 +68,6 @@ def stop(p):
         except subprocess.TimeoutExpired:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
-
-
-def participant(i):
-    return {
-        "id": "pX%020d" % i, "user_id": str(16778240 + i),
-        "name": "Participant %d" % i,
-        "user_email": "person%d@example.com" % i if i % 5 else "",
-        "join_time": "2026-11-20T15:%02d:04Z" % (i % 60),
-        "leave_time": "2026-11-20T16:%02d:12Z" % (i % 60),
-        "duration": 1800 + i, "failover": False, "status": "in_meeting",
-        "registrant_id": "", "internal_user": i % 3 == 0,
-    }
-
-
-def write_pages(root, meeting, total, page_size=300):
-    d = os.path.join(root, meeting)
-    os.makedirs(d, exist_ok=True)
-    pages = max(1, (total + page_size - 1) // page_size)
-    for n in range(pages):
-        rows = [participant(i) for i in range(n * page_size,
-                                              min(total, (n + 1) * page_size))]
-        nxt = "" if n + 1 == pages else "tok%d" % (n + 2)
-        body = {"page_count": pages, "page_size": page_size,
-                "total_records": total, "next_page_token": nxt,
-                "participants": rows}
-        # The first page is p.json; the page after token tokN is ptokN.json.
-        name = "p.json" if n == 0 else "ptok%d.json" % (n + 1)
-        with open(os.path.join(d, name), "w") as f:
-            json.dump(body, f, separators=(",", ":"))
 
 
 NGINX_HEAD = """

@@ -1,0 +1,55 @@
+"""The static Zoom stand-in pages and the port helpers that the benchmark
+(tests/bench/bench.py) and the load test (tests/load/run.py) share."""
+
+import json
+import os
+import socket
+import time
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, timeout=10.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise RuntimeError("nothing listens on port %d" % port)
+
+
+def participant(i):
+    return {
+        "id": "pX%020d" % i, "user_id": str(16778240 + i),
+        "name": "Participant %d" % i,
+        "user_email": "person%d@example.com" % i if i % 5 else "",
+        "join_time": "2026-11-20T15:%02d:04Z" % (i % 60),
+        "leave_time": "2026-11-20T16:%02d:12Z" % (i % 60),
+        "duration": 1800 + i, "failover": False, "status": "in_meeting",
+        "registrant_id": "", "internal_user": i % 3 == 0,
+    }
+
+
+def write_pages(root, meeting, total, page_size=300):
+    d = os.path.join(root, meeting)
+    os.makedirs(d, exist_ok=True)
+    pages = max(1, (total + page_size - 1) // page_size)
+    for n in range(pages):
+        rows = [participant(i) for i in range(n * page_size,
+                                              min(total, (n + 1) * page_size))]
+        nxt = "" if n + 1 == pages else "tok%d" % (n + 2)
+        body = {"page_count": pages, "page_size": page_size,
+                "total_records": total, "next_page_token": nxt,
+                "participants": rows}
+        # The first page is p.json; the page after token tokN is ptokN.json.
+        name = "p.json" if n == 0 else "ptok%d.json" % (n + 1)
+        with open(os.path.join(d, name), "w") as f:
+            json.dump(body, f, separators=(",", ":"))
