@@ -21,11 +21,12 @@ DEP_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags fcgi libcurl libcjson 2>/dev/null)
 DEP_LIBS	:= $(shell $(PKG_CONFIG) --libs fcgi libcurl libcjson 2>/dev/null || echo "-lfcgi -lcurl -lcjson")
 ALL_CFLAGS	= $(STD) $(WARN) $(HARDEN) $(CFLAGS) $(DEP_CFLAGS) -DZA_VERSION='"$(VERSION)"' -MMD -MP
 ALL_LDFLAGS	= -pie -Wl,-z,relro,-z,now $(LDFLAGS)
-LIBS		= $(DEP_LIBS) -lpthread -lm
+# http-parser ships no pkg-config file.
+LIBS		= $(DEP_LIBS) -lhttp_parser -lpthread -lm
 
 # Every module but main.c; unit tests and fuzz targets link these.
 LIB_SRCS	= src/buf.c src/util.c src/json_scan.c src/config.c src/auth.c \
-		  src/request.c src/response.c src/log.c src/zoom_http.c src/zoom.c src/zoom_token.c \
+		  src/request.c src/response.c src/log.c src/http_conn.c src/zoom_http.c src/zoom.c src/zoom_token.c \
 		  src/zoom_api.c src/handler.c src/fcgi_server.c
 LIB_OBJS	= $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 MAIN_OBJ	= $(BUILD)/main.o

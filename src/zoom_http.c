@@ -22,57 +22,19 @@ on_body(char *data, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
-/* Copy a header value without CR/LF and surrounding blanks. */
-static void
-copy_value(char *dst, size_t dstlen, const char *v, size_t n)
-{
-	size_t i, j = 0;
-
-	while (n > 0 && (*v == ' ' || *v == '\t')) {
-		v++;
-		n--;
-	}
-	while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' ||
-	    v[n - 1] == ' ' || v[n - 1] == '\t'))
-		n--;
-	for (i = 0; i < n && j + 1 < dstlen; i++)
-		dst[j++] = (v[i] >= 0x20 && v[i] < 0x7f) ? v[i] : '?';
-	dst[j] = '\0';
-}
-
-static int
-header_is(const char *line, size_t n, const char *name, const char **val)
-{
-	size_t len = strlen(name);
-
-	if (n <= len || line[len] != ':' || !ascii_ncaseeq(line, name, len))
-		return 0;
-	*val = line + len + 1;
-	return 1;
-}
-
+/* libcurl hands over whole lines, the status line included. */
 static size_t
 on_header(char *line, size_t size, size_t nmemb, void *userp)
 {
 	struct http_answer	*a = userp;
 	size_t			 n = size * nmemb;
-	const char		*v;
-	char			 type[32];
+	const char		*colon;
 
-	if (n >= 5 && memcmp(line, "HTTP/", 5) == 0) {
-		/* A new answer (after 100 Continue): forget the old one's. */
-		a->trackingid[0] = a->retry_after[0] = '\0';
-		a->daily_limit = 0;
-	} else if (header_is(line, n, "x-zm-trackingid", &v))
-		copy_value(a->trackingid, sizeof(a->trackingid), v,
-		    n - (size_t)(v - line));
-	else if (header_is(line, n, "retry-after", &v))
-		copy_value(a->retry_after, sizeof(a->retry_after), v,
-		    n - (size_t)(v - line));
-	else if (header_is(line, n, "x-ratelimit-type", &v)) {
-		copy_value(type, sizeof(type), v, n - (size_t)(v - line));
-		a->daily_limit = ascii_ncaseeq(type, "daily-limit", 12);
-	}
+	if (n >= 5 && memcmp(line, "HTTP/", 5) == 0)
+		http_answer_clear_headers(a);	/* a new answer (after 1xx) */
+	else if ((colon = memchr(line, ':', n)) != NULL)
+		http_answer_header(a, line, (size_t)(colon - line), colon + 1,
+		    n - (size_t)(colon + 1 - line));
 	return n;
 }
 
@@ -80,6 +42,7 @@ int
 zhttp_init(struct zoom_http *h, int allow_http)
 {
 	memset(h, 0, sizeof(*h));
+	http_conn_init(&h->conn, allow_http, h->errbuf);
 	if ((h->curl = curl_easy_init()) == NULL)
 		return -1;
 	h->seed = (unsigned int)(now_ms() ^ (int64_t)getpid() ^
@@ -109,6 +72,7 @@ zhttp_free(struct zoom_http *h)
 	if (h->curl != NULL)
 		curl_easy_cleanup(h->curl);
 	h->curl = NULL;
+	http_conn_free(&h->conn);
 }
 
 void
@@ -191,6 +155,30 @@ backoff_ms(struct zoom_http *h, int n)
 	return full / 2 + (int64_t)(rand_r(&h->seed) % (int)(full / 2 + 1));
 }
 
+/* One POST through curl_easy_perform (rare: the token). */
+static CURLcode
+post_once(struct zoom_http *h, const char *url, struct curl_slist *headers,
+    const char *post_body, int64_t left, struct http_answer *a)
+{
+	CURLcode cc;
+
+	buf_reset(&a->body);
+	a->status = 0;
+	a->too_big = 0;
+	http_answer_clear_headers(a);
+	curl_easy_setopt(h->curl, CURLOPT_URL, url);
+	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, post_body);
+	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, (long)left);
+	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)(left < ZHTTP_CONNECT_MS ? left : ZHTTP_CONNECT_MS));
+	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, a);
+	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, a);
+	if ((cc = curl_easy_perform(h->curl)) == CURLE_OK)
+		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &a->status);
+	return cc;
+}
+
 enum zhttp_err
 zhttp_request(struct zoom_http *h, const char *url, struct curl_slist *headers,
     const char *post_body, int64_t deadline, struct http_answer *a, int *calls)
@@ -203,30 +191,12 @@ zhttp_request(struct zoom_http *h, const char *url, struct curl_slist *headers,
 	for (attempt = 1; ; attempt++) {
 		if ((left = deadline - now_ms()) <= 0)
 			return ZHTTP_ETIMEOUT;
-		buf_reset(&a->body);
-		a->status = 0;
-		a->too_big = 0;
-		a->trackingid[0] = a->retry_after[0] = '\0';
-		a->daily_limit = 0;
 		h->errbuf[0] = '\0';
-
-		curl_easy_setopt(h->curl, CURLOPT_URL, url);
-		curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, headers);
-		if (post_body != NULL)
-			curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, post_body);
-		else
-			curl_easy_setopt(h->curl, CURLOPT_HTTPGET, 1L);
-		curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, (long)left);
-		curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS,
-		    (long)(left < ZHTTP_CONNECT_MS ? left : ZHTTP_CONNECT_MS));
-		curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, a);
-		curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, a);
-
 		(*calls)++;
-		cc = curl_easy_perform(h->curl);
-		if (cc == CURLE_OK)
-			curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE,
-			    &a->status);
+		if (post_body != NULL)
+			cc = post_once(h, url, headers, post_body, left, a);
+		else
+			cc = http_conn_get(&h->conn, url, headers, deadline, a);
 
 		if (cc == CURLE_WRITE_ERROR && a->too_big)
 			return ZHTTP_ETOOBIG;

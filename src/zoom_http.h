@@ -15,11 +15,10 @@
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "http_conn.h"
 
 #define ZHTTP_MAX_ATTEMPTS	4	/* one try and three retries */
-#define ZHTTP_CONNECT_MS	5000	/* connect timeout, also capped by budget */
 #define ZHTTP_BACKOFF_MS	200	/* first retry waits 100-200 ms */
-#define ZHTTP_TRACKING_MAX	96
 
 enum zhttp_err {
 	ZHTTP_OK = 0,		/* an HTTP answer arrived (any status) */
@@ -31,18 +30,10 @@ enum zhttp_err {
 };
 
 struct zoom_http {
-	CURL		*curl;
+	CURL		*curl;		/* POSTs (the token) */
+	struct http_conn conn;		/* GETs (the pages), kept alive */
 	char		 errbuf[CURL_ERROR_SIZE];
 	unsigned int	 seed;		/* jitter, per worker */
-};
-
-struct http_answer {
-	long		 status;
-	struct buf	 body;			/* capped; owned */
-	char		 trackingid[ZHTTP_TRACKING_MAX]; /* x-zm-trackingid */
-	char		 retry_after[64];	/* raw Retry-After, or "" */
-	int		 daily_limit;		/* X-RateLimit-Type: Daily-limit */
-	int		 too_big;		/* write callback hit the cap */
 };
 
 /*
