@@ -178,6 +178,8 @@ http_conn_parse(struct http_conn *c, const char *data, size_t len,
 	*used = http_parser_execute(&c->parser, &settings, data, len);
 	if (len > 0)
 		c->got_bytes = 1;
+	else
+		*used = 0;	/* at the end of the stream it says 1 on error */
 	if (c->done)
 		return HTTP_PARSE_DONE;
 	if (HTTP_PARSER_ERRNO(&c->parser) != HPE_OK || c->parser.upgrade)
@@ -379,6 +381,9 @@ read_answer(struct http_conn *c, int64_t deadline, int *keep)
 				return c->got_bytes ? CURLE_RECV_ERROR :
 				    CURLE_GOT_NOTHING;
 			st = http_conn_parse(c, c->in, n, &used);
+			if (n == 0 && st != HTTP_PARSE_DONE)	/* cut short */
+				return c->got_bytes ? CURLE_PARTIAL_FILE :
+				    CURLE_GOT_NOTHING;
 			if (st == HTTP_PARSE_DONE) {
 				*keep = n > 0 && used == n &&
 				    http_should_keep_alive(&c->parser);
@@ -392,9 +397,6 @@ read_answer(struct http_conn *c, int64_t deadline, int *keep)
 				    http_errno_name(HTTP_PARSER_ERRNO(&c->parser)));
 				return CURLE_WEIRD_SERVER_REPLY;
 			}
-			if (n == 0)	/* closed before the answer ended */
-				return c->got_bytes ? CURLE_PARTIAL_FILE :
-				    CURLE_GOT_NOTHING;
 		}
 	}
 }

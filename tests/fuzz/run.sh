@@ -10,7 +10,7 @@ CC=${FUZZ_CC:-clang}
 B=build-fuzz
 mkdir -p "$B/obj"
 DEP_CFLAGS=$(pkg-config --cflags fcgi libcurl libcjson)
-DEP_LIBS=$(pkg-config --libs fcgi libcurl libcjson)
+DEP_LIBS="$(pkg-config --libs fcgi libcurl libcjson) -lhttp_parser"
 FLAGS="-std=c11 -D_GNU_SOURCE -DZA_VERSION=\"fuzz\" -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all $DEP_CFLAGS"
 for f in src/*.c; do
 	[ "$f" = src/main.c ] && continue
@@ -23,6 +23,7 @@ for n in "$@"; do
 	$CC $FLAGS -fsanitize=fuzzer -Isrc -o "$B/fuzz_$n" "tests/fuzz/fuzz_$n.c" "$B"/obj/*.o $DEP_LIBS -lpthread -lm
 	dict=tests/fuzz/json.dict
 	[ "$n" = config ] && dict=tests/fuzz/config.dict
+	[ "$n" = answer ] && dict=tests/fuzz/http.dict
 	echo "== fuzz_$n for ${secs}s"
 	"$B/fuzz_$n" -max_total_time="$secs" -dict="$dict" -max_len=65536 \
 		-artifact_prefix="$B/crashes/$n/" -print_final_stats=1 \
