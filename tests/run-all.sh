@@ -42,7 +42,8 @@ run_build() {	# $1 = build dir, $2 = label
 		count_cmocka "$2 $(basename "$t")"
 		[ $rc -eq 0 ] || [ "$f" -gt 0 ] || { FAILED=$((FAILED + 1)); echo "exit status $rc"; }
 	done
-	for n in request participants token retry_after config; do
+	for d in tests/fuzz/corpus/*/; do	# one corpus per fuzz target
+		n=$(basename "$d")
 		echo "== $2 fuzz corpus replay: $n"
 		"$1/fuzz/replay_$n" "tests/fuzz/corpus/$n" >"$LOG" 2>&1
 		cat "$LOG"
