@@ -4,6 +4,7 @@
  * no overlong forms, no surrogates, nothing above U+10FFFF, and \u escapes
  * must pair their surrogates.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "json_scan.h"
@@ -83,6 +84,33 @@ utf8_len(const unsigned char *p, const unsigned char *end)
 }
 
 /* *pp is at the opening quote; on success it is just past the closing one. */
+/*
+ * Skip plain string bytes (printable ASCII but '"' and '\\'), eight at a
+ * time while eight remain: a word is let through only if none of its bytes
+ * is below 0x20, at or above 0x80, a quote or a backslash. The subtractions
+ * can only borrow out of a byte that is itself flagged, so no flag is
+ * lost; a false one just sends that word to the byte loop.
+ */
+static const unsigned char *
+skip_plain(const unsigned char *p, const unsigned char *e)
+{
+	const uint64_t	ones = 0x0101010101010101ULL;
+	const uint64_t	highs = 0x8080808080808080ULL;
+	uint64_t	w, flags;
+
+	while (e - p >= 8) {
+		memcpy(&w, p, sizeof(w));
+		flags = w | (w - ones * 0x20) |
+		    ((w ^ ones * '"') - ones) | ((w ^ ones * '\\') - ones);
+		if ((flags & highs) != 0)
+			break;
+		p += 8;
+	}
+	while (p < e && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+		p++;
+	return p;
+}
+
 static enum js_err
 skip_string(const char **pp, const char *end)
 {
@@ -93,8 +121,7 @@ skip_string(const char **pp, const char *end)
 
 	for (;;) {
 		/* The common case: plain ASCII runs. */
-		while (p < e && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-			p++;
+		p = skip_plain(p, e);
 		if (p >= e)
 			return JS_ESYNTAX;
 		if (*p == '"') {
