@@ -194,6 +194,12 @@ def wrk(url, conns, secs, lua=None, threads=2):
     return res
 
 
+def median_run(runs):
+    """The median of each figure over several wrk runs."""
+    return {k: statistics.median(r[k] for r in runs)
+            for k in ("rps", "p50", "p99", "requests", "non2xx")}
+
+
 def count_lines(path):
     try:
         with open(path, "rb") as f:
@@ -238,6 +244,7 @@ def proc_cpu(pid):
 class Bench:
     def __init__(self, args):
         self.args = args
+        self.round_secs = max(2, args.seconds // 2)
         self.tmp = tempfile.mkdtemp(prefix="za-bench-")
         os.chmod(self.tmp, 0o755)
         self.data = os.path.join(self.tmp, "data")
@@ -349,7 +356,6 @@ class Bench:
                 % (fast_port, SMALL_ID), 16, secs)
         self.row("stand-in alone (participants page), 16 conns", r)
         best = 0.0
-        ref = None
         node_port = free_port()
         node = None
         if shutil.which("node"):
@@ -357,41 +363,67 @@ class Bench:
                          env=dict(self.env(fast_port), PORT=str(node_port)),
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             wait_port(node_port)
+        ref_rounds = []
         for workers in (1, 2, 4):
             sp, fcgi_port = self.responders(workers, fast_port)
             fport = self.front("front-%d" % workers, fcgi_port, fast_port,
                                node_port=node_port)
             lua = self.lua(SMALL_ID)
-            if ref is None:
-                r = wrk("http://127.0.0.1:%d/reference" % fport, 16, secs)
-                ref = self.row("reference: nginx proxy_pass to stand-in, 16 conns", r)
-                if node is not None:
-                    wrk("http://127.0.0.1:%d/original" % fport, 16, 1, lua)
-                    r = wrk("http://127.0.0.1:%d/original" % fport, 16, secs, lua)
-                    self.node = self.row("original endpoint re-created in Node.js "
-                                         "behind nginx, 16 conns", r)
-                    stop(node)
+            if node is not None:
+                wrk("http://127.0.0.1:%d/original" % fport, 16, 1, lua)
+                r = wrk("http://127.0.0.1:%d/original" % fport, 16, secs, lua)
+                self.node = self.row("original endpoint re-created in Node.js "
+                                     "behind nginx, 16 conns", r)
+                stop(node)
+                node = None
             # warm up: tokens, connections
             wrk("http://127.0.0.1:%d%s" % (fport, API), 16, 1, lua)
             pids = worker_pids(self.binary)
-            cpu0 = sum(proc_cpu(p) for p in pids)
-            log0 = count_lines(fast_log)
-            r = wrk("http://127.0.0.1:%d%s" % (fport, API), 16, secs, lua)
-            calls = (count_lines(fast_log) - log0) / max(1, r["requests"])
-            cpu = (sum(proc_cpu(p) for p in pids) - cpu0) / max(1, r["requests"])
+            # Rounds alternate the reference and the responder, so that
+            # both see the same machine; the ratio is the median of the
+            # rounds' ratios (this machine is shared: one long run of each
+            # gave ratios 0.1 apart from one run to the next).
+            rounds, ratios = [], []
+            cpu_total = requests = 0
+            log_lines = 0
+            for _ in range(self.args.rounds):
+                ref = wrk("http://127.0.0.1:%d/reference" % fport, 16,
+                          self.round_secs)
+                ref_rounds.append(ref)
+                cpu0 = sum(proc_cpu(p) for p in pids)
+                log0 = count_lines(fast_log)
+                r = wrk("http://127.0.0.1:%d%s" % (fport, API), 16,
+                        self.round_secs, lua)
+                log_lines += count_lines(fast_log) - log0
+                cpu_total += sum(proc_cpu(p) for p in pids) - cpu0
+                requests += r["requests"]
+                rounds.append(r)
+                ratios.append(r["rps"] / ref["rps"])
+            r = median_run(rounds)
+            calls = log_lines / max(1, requests)
+            cpu = cpu_total / max(1, requests)
             mem = [proc_mem(p) for p in pids]
             row = self.row("responder, %d worker(s), 16 conns" % workers, r, {
                 "workers": workers, "calls_per_req": calls,
                 "cpu_us_per_req": cpu * 1e6,
                 "private_dirty_kib": max(m[0] for m in mem),
                 "vmhwm_kib": max(m[1] for m in mem)})
-            row["ratio_ref"] = r["rps"] / ref["rps"]
+            row["ratio_ref"] = statistics.median(ratios)
+            row["ratios"] = ratios
             best = max(best, row["ratio_ref"])
             print("      zoom calls/request %.3f, CPU %.1f us/request, "
-                  "Private_Dirty max %d KiB, VmHWM max %d KiB, ratio to reference %.2f"
+                  "Private_Dirty max %d KiB, VmHWM max %d KiB, ratio to reference "
+                  "%.2f (rounds: %s)"
                   % (calls, cpu * 1e6, row["private_dirty_kib"], row["vmhwm_kib"],
-                     row["ratio_ref"]), flush=True)
+                     row["ratio_ref"], ", ".join("%.2f" % x for x in ratios)),
+                  flush=True)
             self.stop_responders()
+        # One row for the reference: the median of all its rounds.
+        self.rows.insert(1, {"what": "reference: nginx proxy_pass to stand-in, "
+                             "16 conns (median of %d rounds)" % len(ref_rounds),
+                             **median_run(ref_rounds)})
+        print("  reference (median of %d rounds): %.0f req/s" % (
+            len(ref_rounds), self.rows[1]["rps"]), flush=True)
         self.best_ratio = best
         return fast_port, fast_log
 
@@ -554,6 +586,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--long-requests", type=int, default=100000)
     ap.add_argument("--cgi-runs", type=int, default=200)
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="reference/responder alternations per worker count")
     ap.add_argument("--only", default="fast,long,realistic,cgi")
     args = ap.parse_args()
     args.bin = os.path.abspath(args.bin)
