@@ -23,6 +23,28 @@
 #include "http_conn.h"
 #include "util.h"
 
+/* A connection and an answer with a body cap; fx_done frees both. */
+struct fx {
+	struct http_conn	c;
+	struct http_answer	a;
+	char			err[CURL_ERROR_SIZE];
+};
+
+static void
+fx_init(struct fx *f, int allow_http, size_t cap)
+{
+	http_conn_init(&f->c, allow_http, f->err);
+	memset(&f->a, 0, sizeof(f->a));
+	buf_init(&f->a.body, cap);
+}
+
+static void
+fx_done(struct fx *f)
+{
+	buf_free(&f->a.body);
+	http_conn_free(&f->c);
+}
+
 /* ---- framing ---------------------------------------------------------- */
 
 /*
@@ -56,26 +78,22 @@ static void
 feed_all_splits(const char *text, int eof, enum http_parse want,
     long status, const char *body)
 {
-	struct http_conn	c;
-	struct http_answer	a;
-	char			err[CURL_ERROR_SIZE];
-	size_t			step, used;
+	struct fx	f;
+	size_t		step, used;
 
-	http_conn_init(&c, 1, err);
+	/* One answer for every split: each parse begins by clearing it. */
+	fx_init(&f, 1, 1024);
 	for (step = 0; step <= 7; step++) {
-		memset(&a, 0, sizeof(a));
-		buf_init(&a.body, 1024);
-		assert_int_equal(feed(&c, &a, text, step, eof, &used), want);
+		assert_int_equal(feed(&f.c, &f.a, text, step, eof, &used), want);
 		if (want == HTTP_PARSE_DONE) {
-			assert_int_equal(a.status, status);
-			assert_int_equal(a.body.len, strlen(body));
-			if (a.body.len > 0)
-				assert_memory_equal(a.body.data, body,
-				    a.body.len);
+			assert_int_equal(f.a.status, status);
+			assert_int_equal(f.a.body.len, strlen(body));
+			if (f.a.body.len > 0)
+				assert_memory_equal(f.a.body.data, body,
+				    f.a.body.len);
 		}
-		buf_free(&a.body);
 	}
-	http_conn_free(&c);
+	fx_done(&f);
 }
 
 static void
@@ -109,35 +127,29 @@ test_parse_close_delimited(void **state)
 static void
 test_parse_interim_answer(void **state)
 {
-	struct http_conn	c;
-	struct http_answer	a;
-	char			err[CURL_ERROR_SIZE];
+	struct fx		f;
 	size_t			used;
 
 	(void)state;
-	http_conn_init(&c, 1, err);
-	memset(&a, 0, sizeof(a));
-	buf_init(&a.body, 1024);
+	fx_init(&f, 1, 1024);
 	/* The 100's headers are not the answer's. */
-	assert_int_equal(feed(&c, &a, "HTTP/1.1 100 Continue\r\n"
+	assert_int_equal(feed(&f.c, &f.a, "HTTP/1.1 100 Continue\r\n"
 	    "Retry-After: 9\r\n\r\nHTTP/1.1 429 Too Many\r\n"
 	    "x-zm-trackingid: t1\r\nContent-Length: 2\r\n\r\n{}", 0, 0, &used),
 	    HTTP_PARSE_DONE);
-	assert_int_equal(a.status, 429);
-	assert_string_equal(a.retry_after, "");
-	assert_string_equal(a.trackingid, "t1");
-	assert_string_equal(a.body.data, "{}");
-	buf_free(&a.body);
-	http_conn_free(&c);
+	assert_int_equal(f.a.status, 429);
+	assert_string_equal(f.a.retry_after, "");
+	assert_string_equal(f.a.trackingid, "t1");
+	assert_string_equal(f.a.body.data, "{}");
+	fx_done(&f);
 }
 
 static void
 test_parse_headers_read(void **state)
 {
-	struct http_conn	c;
-	struct http_answer	a;
-	char			err[CURL_ERROR_SIZE], text[1024], longv[300];
-	size_t			used, step;
+	struct fx	f;
+	char		text[1024], longv[300];
+	size_t		used, step;
 
 	(void)state;
 	memset(longv, 'v', sizeof(longv) - 1);
@@ -148,21 +160,18 @@ test_parse_headers_read(void **state)
 	    "X-RateLimit-Type: Daily-limit\r\n"
 	    "x-zm-trackingid: %s\r\n"
 	    "Content-Length: 0\r\n\r\n", longv);
-	http_conn_init(&c, 1, err);
+	fx_init(&f, 1, 1024);
 	for (step = 0; step <= 5; step++) {
-		memset(&a, 0, sizeof(a));
-		buf_init(&a.body, 1024);
-		assert_int_equal(feed(&c, &a, text, step, 0, &used),
+		assert_int_equal(feed(&f.c, &f.a, text, step, 0, &used),
 		    HTTP_PARSE_DONE);
-		assert_int_equal(a.status, 429);
-		assert_string_equal(a.retry_after, "7");
-		assert_true(a.daily_limit);
+		assert_int_equal(f.a.status, 429);
+		assert_string_equal(f.a.retry_after, "7");
+		assert_true(f.a.daily_limit);
 		/* cut to the field's size, never past it */
-		assert_int_equal(strlen(a.trackingid), ZHTTP_TRACKING_MAX - 1);
+		assert_int_equal(strlen(f.a.trackingid), ZHTTP_TRACKING_MAX - 1);
 		assert_int_equal(used, strlen(text));
-		buf_free(&a.body);
 	}
-	http_conn_free(&c);
+	fx_done(&f);
 }
 
 static void
@@ -191,41 +200,31 @@ test_parse_refused(void **state)
 static void
 test_parse_body_cap(void **state)
 {
-	struct http_conn	c;
-	struct http_answer	a;
-	char			err[CURL_ERROR_SIZE];
+	struct fx		f;
 	size_t			used;
 
 	(void)state;
-	http_conn_init(&c, 1, err);
-	memset(&a, 0, sizeof(a));
-	buf_init(&a.body, 4);
-	assert_int_equal(feed(&c, &a, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+	fx_init(&f, 1, 4);
+	assert_int_equal(feed(&f.c, &f.a, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
 	    "\r\nhello", 0, 0, &used), HTTP_PARSE_ERROR);
-	assert_true(a.too_big);
-	buf_free(&a.body);
-	http_conn_free(&c);
+	assert_true(f.a.too_big);
+	fx_done(&f);
 }
 
 static void
 test_parse_stops_after_answer(void **state)
 {
-	struct http_conn	c;
-	struct http_answer	a;
-	char			err[CURL_ERROR_SIZE];
+	struct fx		f;
 	const char		*text = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
 				    "\r\n{}HTTP/1.1 200 OK\r\n";
 	size_t			used;
 
 	(void)state;
-	http_conn_init(&c, 1, err);
-	memset(&a, 0, sizeof(a));
-	buf_init(&a.body, 64);
-	assert_int_equal(feed(&c, &a, text, 0, 0, &used), HTTP_PARSE_DONE);
+	fx_init(&f, 1, 64);
+	assert_int_equal(feed(&f.c, &f.a, text, 0, 0, &used), HTTP_PARSE_DONE);
 	assert_int_equal(used, strlen(text) - strlen("HTTP/1.1 200 OK\r\n"));
-	assert_string_equal(a.body.data, "{}");
-	buf_free(&a.body);
-	http_conn_free(&c);
+	assert_string_equal(f.a.body.data, "{}");
+	fx_done(&f);
 }
 
 /* ---- a keep-alive server ---------------------------------------------- */
@@ -347,22 +346,18 @@ test_get_keeps_connection(void **state)
 		    "2\r\n[]\r\n0\r\n\r\n",
 		"HTTP/1.1 404 Not Found\r\nContent-Length: 1\r\n\r\nx" },
 		.nanswers = 3 };
-	struct http_conn	c;
-	struct http_answer	a;
-	char			err[CURL_ERROR_SIZE];
+	struct fx		f;
 
 	(void)state;
 	ka_start(&k);
-	http_conn_init(&c, 1, err);
-	memset(&a, 0, sizeof(a));
-	buf_init(&a.body, 1024);
-	assert_int_equal(get(&c, &k, "/v2/a?b=1", &a), CURLE_OK);
-	assert_int_equal(a.status, 200);
-	assert_string_equal(a.body.data, "{}");
-	assert_int_equal(get(&c, &k, "/v2/a", &a), CURLE_OK);
-	assert_string_equal(a.body.data, "[]");
-	assert_int_equal(get(&c, &k, "/v2/a", &a), CURLE_OK);
-	assert_int_equal(a.status, 404);
+	fx_init(&f, 1, 1024);
+	assert_int_equal(get(&f.c, &k, "/v2/a?b=1", &f.a), CURLE_OK);
+	assert_int_equal(f.a.status, 200);
+	assert_string_equal(f.a.body.data, "{}");
+	assert_int_equal(get(&f.c, &k, "/v2/a", &f.a), CURLE_OK);
+	assert_string_equal(f.a.body.data, "[]");
+	assert_int_equal(get(&f.c, &k, "/v2/a", &f.a), CURLE_OK);
+	assert_int_equal(f.a.status, 404);
 	ka_stop(&k);
 	assert_int_equal(k.connections, 1);
 	assert_int_equal(k.requests, 3);
@@ -372,8 +367,7 @@ test_get_keeps_connection(void **state)
 	assert_non_null(strstr(k.first_request,
 	    "\r\nAuthorization: Bearer tok\r\n\r\n"));
 	assert_non_null(strstr(k.first_request, "\r\nUser-Agent: zoom-attendees/"));
-	buf_free(&a.body);
-	http_conn_free(&c);
+	fx_done(&f);
 }
 
 static void
@@ -383,26 +377,21 @@ test_get_server_closed_idle(void **state)
 		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n1",
 		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n2" },
 		.close_after = { 1, 0 }, .nanswers = 2 };
-	struct http_conn	c;
-	struct http_answer	a;
-	char			err[CURL_ERROR_SIZE];
+	struct fx		f;
 
 	(void)state;
 	ka_start(&k);
-	http_conn_init(&c, 1, err);
-	memset(&a, 0, sizeof(a));
-	buf_init(&a.body, 1024);
-	assert_int_equal(get(&c, &k, "/", &a), CURLE_OK);
-	assert_string_equal(a.body.data, "1");
+	fx_init(&f, 1, 1024);
+	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
+	assert_string_equal(f.a.body.data, "1");
 	usleep(50000);	/* let the close arrive */
 	/* The kept connection is dead: one new one, silently. */
-	assert_int_equal(get(&c, &k, "/", &a), CURLE_OK);
-	assert_string_equal(a.body.data, "2");
+	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
+	assert_string_equal(f.a.body.data, "2");
 	ka_stop(&k);
 	assert_int_equal(k.connections, 2);
 	assert_int_equal(k.requests, 2);
-	buf_free(&a.body);
-	http_conn_free(&c);
+	fx_done(&f);
 }
 
 static void
@@ -413,29 +402,24 @@ test_get_connection_close(void **state)
 		"HTTP/1.0 200 OK\r\n\r\n2",
 		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n3" },
 		.close_after = { 0, 1, 0 }, .nanswers = 3 };
-	struct http_conn	c;
-	struct http_answer	a;
-	char			err[CURL_ERROR_SIZE];
+	struct fx		f;
 
 	(void)state;
 	ka_start(&k);
-	http_conn_init(&c, 1, err);
-	memset(&a, 0, sizeof(a));
-	buf_init(&a.body, 1024);
-	assert_int_equal(get(&c, &k, "/", &a), CURLE_OK);
-	assert_string_equal(a.body.data, "1");
-	assert_null(c.curl);	/* we closed it, as asked */
+	fx_init(&f, 1, 1024);
+	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
+	assert_string_equal(f.a.body.data, "1");
+	assert_null(f.c.curl);	/* we closed it, as asked */
 	/* HTTP/1.0 without a length: the body ends at the close. */
-	assert_int_equal(get(&c, &k, "/", &a), CURLE_OK);
-	assert_string_equal(a.body.data, "2");
-	assert_null(c.curl);
-	assert_int_equal(get(&c, &k, "/", &a), CURLE_OK);
-	assert_string_equal(a.body.data, "3");
+	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
+	assert_string_equal(f.a.body.data, "2");
+	assert_null(f.c.curl);
+	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
+	assert_string_equal(f.a.body.data, "3");
 	ka_stop(&k);
 	/* the first connection stayed open on the server's side */
 	assert_int_equal(k.requests, 3);
-	buf_free(&a.body);
-	http_conn_free(&c);
+	fx_done(&f);
 }
 
 static void
@@ -444,20 +428,15 @@ test_get_fresh_connection_fails(void **state)
 	/* A new connection closed with no answer is the caller's to retry. */
 	struct ka_server	k = { .answers = { "" }, .close_after = { 1 },
 				    .nanswers = 1 };
-	struct http_conn	c;
-	struct http_answer	a;
-	char			err[CURL_ERROR_SIZE];
+	struct fx		f;
 
 	(void)state;
 	ka_start(&k);
-	http_conn_init(&c, 1, err);
-	memset(&a, 0, sizeof(a));
-	buf_init(&a.body, 1024);
-	assert_int_equal(get(&c, &k, "/", &a), CURLE_GOT_NOTHING);
+	fx_init(&f, 1, 1024);
+	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_GOT_NOTHING);
 	ka_stop(&k);
 	assert_int_equal(k.connections, 1);
-	buf_free(&a.body);
-	http_conn_free(&c);
+	fx_done(&f);
 }
 
 static void
@@ -465,25 +444,21 @@ test_get_times_out(void **state)
 {
 	/* The server reads the request and says nothing. */
 	struct ka_server	k = { .nanswers = 0 };
-	struct http_conn	c;
-	struct http_answer	a;
-	char			err[CURL_ERROR_SIZE], url[128];
+	struct fx		f;
+	char			url[128];
 	int64_t			t0;
 
 	(void)state;
 	ka_start(&k);
-	http_conn_init(&c, 1, err);
-	memset(&a, 0, sizeof(a));
-	buf_init(&a.body, 1024);
+	fx_init(&f, 1, 1024);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", k.port);
 	t0 = now_ms();
-	assert_int_equal(http_conn_get(&c, url, NULL, t0 + 300, &a),
+	assert_int_equal(http_conn_get(&f.c, url, NULL, t0 + 300, &f.a),
 	    CURLE_OPERATION_TIMEDOUT);
 	assert_true(now_ms() - t0 >= 290);
-	assert_null(c.curl);	/* never reused in an unknown state */
-	http_conn_free(&c);
+	assert_null(f.c.curl);	/* never reused in an unknown state */
+	fx_done(&f);
 	ka_stop(&k);
-	buf_free(&a.body);
 }
 
 static void
@@ -493,25 +468,20 @@ test_get_new_origin(void **state)
 		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n1" }, .nanswers = 1 };
 	struct ka_server	k2 = { .answers = {
 		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n2" }, .nanswers = 1 };
-	struct http_conn	c;
-	struct http_answer	a;
-	char			err[CURL_ERROR_SIZE];
+	struct fx		f;
 
 	(void)state;
 	ka_start(&k1);
 	ka_start(&k2);
-	http_conn_init(&c, 1, err);
-	memset(&a, 0, sizeof(a));
-	buf_init(&a.body, 1024);
-	assert_int_equal(get(&c, &k1, "/", &a), CURLE_OK);
-	assert_string_equal(a.body.data, "1");
-	assert_int_equal(get(&c, &k2, "/", &a), CURLE_OK);
-	assert_string_equal(a.body.data, "2");
+	fx_init(&f, 1, 1024);
+	assert_int_equal(get(&f.c, &k1, "/", &f.a), CURLE_OK);
+	assert_string_equal(f.a.body.data, "1");
+	assert_int_equal(get(&f.c, &k2, "/", &f.a), CURLE_OK);
+	assert_string_equal(f.a.body.data, "2");
 	ka_stop(&k1);
 	ka_stop(&k2);
 	assert_int_equal(k1.connections + k2.connections, 2);
-	buf_free(&a.body);
-	http_conn_free(&c);
+	fx_done(&f);
 }
 
 static void
@@ -527,29 +497,24 @@ test_get_refused_before_sending(void **state)
 		"127.0.0.1/x",
 	};
 	struct curl_slist	bad = { (char *)"X-A: b\r\nX-B: c", NULL };
-	struct http_conn	c;
-	struct http_answer	a;
-	char			err[CURL_ERROR_SIZE];
+	struct fx		f;
 	size_t			i;
 
 	(void)state;
-	http_conn_init(&c, 1, err);
-	memset(&a, 0, sizeof(a));
-	buf_init(&a.body, 1024);
+	fx_init(&f, 1, 1024);
 	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++)
-		assert_int_equal(http_conn_get(&c, urls[i], NULL,
-		    now_ms() + 1000, &a), CURLE_URL_MALFORMAT);
-	assert_int_equal(http_conn_get(&c, "http://127.0.0.1:9/x", &bad,
-	    now_ms() + 1000, &a), CURLE_URL_MALFORMAT);
-	assert_null(c.curl);	/* nothing was opened */
-	http_conn_free(&c);
+		assert_int_equal(http_conn_get(&f.c, urls[i], NULL,
+		    now_ms() + 1000, &f.a), CURLE_URL_MALFORMAT);
+	assert_int_equal(http_conn_get(&f.c, "http://127.0.0.1:9/x", &bad,
+	    now_ms() + 1000, &f.a), CURLE_URL_MALFORMAT);
+	assert_null(f.c.curl);	/* nothing was opened */
+	fx_done(&f);
 
 	/* Plain http only when allowed (loopback stand-ins). */
-	http_conn_init(&c, 0, err);
-	assert_int_equal(http_conn_get(&c, "http://127.0.0.1:9/x", NULL,
-	    now_ms() + 1000, &a), CURLE_URL_MALFORMAT);
-	http_conn_free(&c);
-	buf_free(&a.body);
+	fx_init(&f, 0, 1024);
+	assert_int_equal(http_conn_get(&f.c, "http://127.0.0.1:9/x", NULL,
+	    now_ms() + 1000, &f.a), CURLE_URL_MALFORMAT);
+	fx_done(&f);
 }
 
 int
