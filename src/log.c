@@ -3,10 +3,32 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
 #define LOG_LINE_MAX	1024
+
+/*
+ * write(2) itself, not stdio: stderr's FILE lock made the worker threads
+ * queue on a futex behind one preempted mid-write (seen with perf), and a
+ * line of at most 1 KiB is one write anyway (atomic on a pipe: PIPE_BUF).
+ */
+static void
+write_all(const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(STDERR_FILENO, p, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return;		/* nowhere left to say so */
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
 
 /*
  * Format, replace control and non-ASCII bytes by '?', and write the line
@@ -37,8 +59,7 @@ log_emit(int with_errno, int saved_errno, const char *fmt, va_list ap)
 	if (n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	fwrite(line, 1, n, stderr);
-	fflush(stderr);
+	write_all(line, n);
 }
 
 void
