@@ -53,6 +53,10 @@ run_build() {	# $1 = build dir, $2 = label
 	python3 tests/integration/run.py --bin "$1/zoom-attendees" >"$LOG" 2>&1
 	cat "$LOG"
 	count_plain "$2 integration"
+	echo "== $2 TLS (HTTPS stand-in, private mount namespace)"
+	python3 tests/integration/tls.py --bin "$1/zoom-attendees" >"$LOG" 2>&1
+	cat "$LOG"
+	count_plain "$2 tls"
 	echo "== $2 hostile callers"
 	python3 tests/integration/hostile.py --bin "$1/zoom-attendees" >"$LOG" 2>&1
 	cat "$LOG"

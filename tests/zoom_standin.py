@@ -40,6 +40,7 @@ import hashlib
 import json
 import os
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -467,6 +468,8 @@ class Handler(BaseHTTPRequestHandler):
             "body": body.decode("utf-8", "replace"),
             "trackingid": self.trk,
             "time": time.time(),
+            # the client's port names the connection: how many it opened
+            "conn": self.client_address[1],
         }
         with self.state.lock:
             self.state.requests.append(entry)
@@ -698,12 +701,19 @@ def main(argv=None):
     ap.add_argument("--account-id", default="standin-account")
     ap.add_argument("--verbose", action="store_true",
                     help="log every request on stderr")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this certificate "
+                    "(PEM, with --tls-key)")
+    ap.add_argument("--tls-key")
     a = ap.parse_args(argv)
 
     Handler.state = State(a.client_id, a.client_secret, a.account_id)
     Handler.verbose = a.verbose
     srv = Server(("127.0.0.1", a.port), Handler)
     port = srv.server_address[1]
+    if a.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls_cert, a.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     if a.port_file:
         tmp = a.port_file + ".tmp"
         with open(tmp, "w") as f:
