@@ -194,6 +194,11 @@ def main():
               r.status == 502 and not st["requests"], "status %d" % r.status)
         p.send_signal(signal.SIGTERM)
         p.wait(10)
+        log = open(os.path.join(t.tmp, "responder.log"), errors="replace").read()
+        marks = [m for m in it.SANITIZER_MARKS if m in log]
+        check("no sanitizer report, no secret in the log",
+              not marks and not any(x in log for x in it.SECRETS),
+              "sanitizer: %s" % marks if marks else "")
     except Exception as e:  # a broken harness is a failure, never a skip
         check("harness", False, repr(e))
     finally:
