@@ -410,6 +410,7 @@ http_conn_get(struct http_conn *c, const char *url,
 	CURLcode	 cc;
 	int		 keep, was_reused;
 
+	c->errbuf[0] = '\0';
 	if (split_url(c, url, &originlen, &target, &authority, &authlen) < 0) {
 		snprintf(c->errbuf, CURL_ERROR_SIZE, "URL not usable");
 		return CURLE_URL_MALFORMAT;
@@ -446,6 +447,10 @@ http_conn_get(struct http_conn *c, const char *url,
 		if (!was_reused || c->got_bytes ||
 		    (cc != CURLE_SEND_ERROR && cc != CURLE_GOT_NOTHING &&
 		    cc != CURLE_RECV_ERROR))
-			return cc;
+			break;
 	}
+	if (c->errbuf[0] == '\0')	/* libcurl said nothing: say what */
+		snprintf(c->errbuf, CURL_ERROR_SIZE, "%s",
+		    curl_easy_strerror(cc));
+	return cc;
 }

@@ -434,6 +434,7 @@ test_get_fresh_connection_fails(void **state)
 	ka_start(&k);
 	fx_init(&f, 1, 1024);
 	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_GOT_NOTHING);
+	assert_string_equal(f.err, curl_easy_strerror(CURLE_GOT_NOTHING));
 	ka_stop(&k);
 	assert_int_equal(k.connections, 1);
 	fx_done(&f);
