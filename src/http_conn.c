@@ -254,18 +254,24 @@ static int
 build_request(struct http_conn *c, const char *target, const char *authority,
     size_t authlen, const struct curl_slist *headers)
 {
-	const struct curl_slist *h;
+	const struct curl_slist	*h;
+	struct buf		*r = &c->req;
+	int			 bad = 0;
 
-	buf_reset(&c->req);
-	if (buf_printf(&c->req, "GET %s%s HTTP/1.1\r\nHost: %.*s\r\n"
-	    "User-Agent: zoom-attendees/" ZA_VERSION "\r\n",
-	    *target == '/' ? "" : "/", target, (int)authlen, authority) != BUF_OK)
-		return -1;
-	for (h = headers; h != NULL; h = h->next)
-		if (strpbrk(h->data, "\r\n") != NULL ||
-		    buf_printf(&c->req, "%s\r\n", h->data) != BUF_OK)
-			return -1;
-	return buf_addstr(&c->req, "\r\n") == BUF_OK ? 0 : -1;
+	buf_reset(r);
+	bad |= buf_addstr(r, *target == '/' ? "GET " : "GET /") != BUF_OK;
+	bad |= buf_addstr(r, target) != BUF_OK;
+	bad |= buf_addstr(r, " HTTP/1.1\r\nHost: ") != BUF_OK;
+	bad |= buf_add(r, authority, authlen) != BUF_OK;
+	bad |= buf_addstr(r, "\r\nUser-Agent: zoom-attendees/" ZA_VERSION
+	    "\r\n") != BUF_OK;
+	for (h = headers; h != NULL; h = h->next) {
+		bad |= strpbrk(h->data, "\r\n") != NULL;
+		bad |= buf_addstr(r, h->data) != BUF_OK;
+		bad |= buf_addstr(r, "\r\n") != BUF_OK;
+	}
+	bad |= buf_addstr(r, "\r\n") != BUF_OK;
+	return bad ? -1 : 0;
 }
 
 /* Wait until sock is ready for events; 1 ready, 0 deadline, -1 error. */
