@@ -17,10 +17,12 @@ import json
 import os
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -51,6 +53,71 @@ def make_pki(d):
     openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey",
             "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf",
             "-out", "server.pem", cwd=d)
+
+
+class ConnectProxy:
+    """An HTTP CONNECT proxy on 127.0.0.1 that tunnels to loopback only and
+    notes every tunnel it was asked for."""
+
+    def __init__(self):
+        self.tunnels = []
+        self.srv = socket.socket()
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(16)
+        self.port = self.srv.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.tunnel, args=(c,),
+                             daemon=True).start()
+
+    def tunnel(self, c):
+        head = b""
+        while b"\r\n\r\n" not in head and len(head) < 8192:
+            chunk = c.recv(4096)
+            if not chunk:
+                c.close()
+                return
+            head += chunk
+        line = head.split(b"\r\n", 1)[0].decode("latin-1").split()
+        self.tunnels.append(" ".join(line[:2]))
+        if len(line) < 2 or line[0] != "CONNECT":
+            c.sendall(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n")
+            c.close()
+            return
+        host, port = line[1].rsplit(":", 1)
+        if host not in ("localhost", "127.0.0.1"):
+            c.sendall(b"HTTP/1.1 403 Forbidden\r\n\r\n")
+            c.close()
+            return
+        up = socket.create_connection(("127.0.0.1", int(port)))
+        c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+        def pump(a, b):
+            try:
+                while True:
+                    d = a.recv(65536)
+                    if not d:
+                        break
+                    b.sendall(d)
+            except OSError:
+                pass
+            for x in (a, b):
+                try:
+                    x.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        threading.Thread(target=pump, args=(up, c), daemon=True).start()
+        pump(c, up)
+
+    def close(self):
+        self.srv.close()
 
 
 class Tls:
@@ -100,7 +167,7 @@ class Tls:
         with urllib.request.urlopen(req, context=self.ctx, timeout=10) as r:
             return json.loads(r.read())
 
-    def responder(self, host, trust):
+    def responder(self, host, trust, proxy=None):
         """A FastCGI responder for https://host:port; trust: our CA.
         One thread: each thread keeps its own connection to Zoom."""
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LC_ALL": "C",
@@ -112,6 +179,8 @@ class Tls:
                "ZOOM_API_BASE": "https://%s:%d/v2" % (host, self.sport),
                "ZOOM_TIMEOUT_MS": str(it.TIMEOUT_MS),
                "ZOOM_ATTENDEES_THREADS": "1"}
+        if proxy:
+            env["HTTPS_PROXY"] = proxy
         for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
             if k in os.environ:
                 env[k] = os.environ[k]
@@ -174,6 +243,29 @@ def main():
               "%d token call(s)" % st["token_calls"])
         p.send_signal(signal.SIGTERM)
         p.wait(10)
+
+        # Through an HTTPS proxy named by the environment: libcurl opens
+        # the tunnel, the pages still share one connection.
+        proxy = ConnectProxy()
+        try:
+            t.ctl("reset")
+            p, port = t.responder("localhost", trust=True,
+                                  proxy="http://127.0.0.1:%d" % proxy.port)
+            rs = [t.attendees(port) for _ in range(3)]
+            st = t.ctl("stats")
+            pages = [q for q in st["requests"]
+                     if "/participants" in q["path"]]
+            want_tunnel = "CONNECT localhost:%d" % t.sport
+            check("through an HTTPS proxy (CONNECT tunnel)",
+                  all(r.status == 200 for r in rs) and len(pages) == 3 and
+                  len({q["conn"] for q in pages}) == 1 and
+                  proxy.tunnels == [want_tunnel] * 2,
+                  "statuses %s, tunnels %s" % ([r.status for r in rs],
+                                               proxy.tunnels))
+            p.send_signal(signal.SIGTERM)
+            p.wait(10)
+        finally:
+            proxy.close()
 
         # A certificate for another name: 127.0.0.1 is not "localhost".
         t.ctl("reset")
