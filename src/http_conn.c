@@ -140,8 +140,8 @@ on_message_complete(http_parser *p)
 {
 	struct http_conn *c = p->data;
 
-	if (p->status_code < 200)
-		return 0;	/* 100 Continue and kin: the answer follows */
+	if (p->status_code < 200)	/* 100 Continue and kin: the answer follows */
+		return ++c->interim > HTTP_CONN_MAX_INTERIM;	/* unless endless */
 	c->done = 1;
 	http_parser_pause(p, 1);	/* bytes after it are not ours */
 	return 0;
@@ -162,7 +162,7 @@ http_conn_parse_begin(struct http_conn *c, struct http_answer *a)
 	http_parser_init(&c->parser, HTTP_RESPONSE);
 	c->parser.data = c;
 	c->answer = a;
-	c->done = c->got_bytes = 0;
+	c->done = c->got_bytes = c->interim = 0;
 	c->hnamelen = c->hvaluelen = 0;
 	c->in_value = 0;
 	a->status = 0;
@@ -196,6 +196,7 @@ http_conn_init(struct http_conn *c, int allow_http, char *errbuf)
 	c->allow_http = allow_http;
 	c->errbuf = errbuf;
 	c->sock = CURL_SOCKET_BAD;
+	c->max_idle_ms = HTTP_CONN_MAX_IDLE_MS;
 	buf_init(&c->req, 8192);
 }
 
@@ -380,6 +381,9 @@ read_answer(struct http_conn *c, int64_t deadline, int *keep)
 		if (w < 0)
 			return CURLE_RECV_ERROR;
 		for (;;) {
+			/* A server that never lets the socket drain: still ours. */
+			if (now_ms() >= deadline)
+				return CURLE_OPERATION_TIMEDOUT;
 			cc = curl_easy_recv(c->curl, c->in, sizeof(c->in), &n);
 			if (cc == CURLE_AGAIN)
 				break;
@@ -407,6 +411,23 @@ read_answer(struct http_conn *c, int64_t deadline, int *keep)
 	}
 }
 
+/*
+ * May the kept connection carry another request? Not if it idled too long
+ * (a middlebox may have dropped it silently), nor if anything waits on it:
+ * an end (FIN or TLS close_notify), or bytes nobody asked for, such as the
+ * "408 Request Timeout" some servers send before closing an idle
+ * connection. curl_easy_recv, not poll: TLS may hold such bytes already.
+ */
+static int
+still_clean(struct http_conn *c)
+{
+	size_t n;
+
+	if (now_ms() - c->last_used > c->max_idle_ms)
+		return 0;
+	return curl_easy_recv(c->curl, c->in, sizeof(c->in), &n) == CURLE_AGAIN;
+}
+
 CURLcode
 http_conn_get(struct http_conn *c, const char *url,
     const struct curl_slist *headers, int64_t deadline, struct http_answer *a)
@@ -417,17 +438,19 @@ http_conn_get(struct http_conn *c, const char *url,
 	int		 keep, was_reused;
 
 	c->errbuf[0] = '\0';
+	c->resent = 0;
 	if (split_url(c, url, &originlen, &target, &authority, &authlen) < 0) {
 		snprintf(c->errbuf, CURL_ERROR_SIZE, "URL not usable");
 		return CURLE_URL_MALFORMAT;
 	}
 	if (build_request(c, target, authority, authlen, headers) < 0) {
-		snprintf(c->errbuf, CURL_ERROR_SIZE, "request not usable");
+		snprintf(c->errbuf, CURL_ERROR_SIZE,
+		    "request not usable (a header line or its size)");
 		return CURLE_URL_MALFORMAT;
 	}
 	if (c->curl != NULL && (strncmp(c->origin, url, originlen) != 0 ||
-	    c->origin[originlen] != '\0'))
-		http_conn_close(c);	/* another origin */
+	    c->origin[originlen] != '\0' || !still_clean(c)))
+		http_conn_close(c);	/* another origin, or not to be trusted */
 
 	for (;;) {
 		if (c->curl == NULL &&
@@ -437,9 +460,10 @@ http_conn_get(struct http_conn *c, const char *url,
 		http_conn_parse_begin(c, a);
 		if ((cc = send_request(c, deadline)) == CURLE_OK &&
 		    (cc = read_answer(c, deadline, &keep)) == CURLE_OK) {
-			if (keep)
+			if (keep) {
 				c->reused = 1;
-			else
+				c->last_used = now_ms();
+			} else
 				http_conn_close(c);
 			return CURLE_OK;
 		}
@@ -454,6 +478,7 @@ http_conn_get(struct http_conn *c, const char *url,
 		    (cc != CURLE_SEND_ERROR && cc != CURLE_GOT_NOTHING &&
 		    cc != CURLE_RECV_ERROR))
 			break;
+		c->resent = 1;
 	}
 	if (c->errbuf[0] == '\0')	/* libcurl said nothing: say what */
 		snprintf(c->errbuf, CURL_ERROR_SIZE, "%s",

@@ -28,6 +28,8 @@
 #define ZHTTP_TRACKING_MAX	96
 #define ZHTTP_CONNECT_MS	5000	/* connect timeout, also capped by budget */
 #define HTTP_CONN_INBUF		16384	/* one read from the socket */
+#define HTTP_CONN_MAX_IDLE_MS	118000	/* libcurl's CURLOPT_MAXAGE_CONN */
+#define HTTP_CONN_MAX_INTERIM	8	/* 1xx answers before the answer */
 
 /* One answer from Zoom: what the caller needs of it. */
 struct http_answer {
@@ -58,6 +60,9 @@ struct http_conn {
 	int		 allow_http;
 	char		*errbuf;	/* the owner's, CURL_ERROR_SIZE */
 	int		 reused;	/* an answer already came on it */
+	int64_t		 last_used;	/* now_ms() when the last answer ended */
+	int64_t		 max_idle_ms;	/* older kept connections are not used */
+	int		 resent;	/* the last GET went out twice */
 	char		 origin[512];	/* "scheme://authority" it serves */
 	struct buf	 req;		/* the request being sent */
 
@@ -67,6 +72,7 @@ struct http_conn {
 	int		 done;		/* a final answer is complete */
 	int		 got_bytes;	/* any byte of the answer arrived */
 	int		 in_value;	/* the parser is in a header value */
+	int		 interim;	/* 1xx answers seen */
 	char		 hname[40];	/* longer names are none we read */
 	size_t		 hnamelen;
 	char		 hvalue[128];	/* longer values are cut (as noted) */
@@ -81,8 +87,10 @@ void		 http_conn_free(struct http_conn *c);
 
 /*
  * GET url with the extra header lines in headers, on the kept connection
- * when it serves url's origin, else on a new one. A kept connection the
- * server closed meanwhile is replaced once, silently, as libcurl does.
+ * when it serves url's origin and is still clean (nothing unread, not
+ * closed, idle less than max_idle_ms), else on a new one. A kept
+ * connection found closed only when the request went out is replaced once
+ * and the request sent again, as libcurl does; c->resent then says so.
  * Returns what curl_easy_perform would: CURLE_OK when an answer arrived
  * (any status, in *a), CURLE_OPERATION_TIMEDOUT at the deadline (now_ms()
  * clock), CURLE_WRITE_ERROR with a->too_big set past the body cap, a

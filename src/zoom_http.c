@@ -195,8 +195,10 @@ zhttp_request(struct zoom_http *h, const char *url, struct curl_slist *headers,
 		(*calls)++;
 		if (post_body != NULL)
 			cc = post_once(h, url, headers, post_body, left, a);
-		else
+		else {
 			cc = http_conn_get(&h->conn, url, headers, deadline, a);
+			*calls += h->conn.resent;	/* Zoom may count both */
+		}
 
 		if (cc == CURLE_WRITE_ERROR && a->too_big)
 			return ZHTTP_ETOOBIG;

@@ -233,13 +233,15 @@ test_parse_stops_after_answer(void **state)
 
 /*
  * Answers requests in order: answer i to request i, on whatever
- * connection it came. After an answer flagged close_after[i], it closes
- * that connection without saying so (as a server's idle timeout does).
+ * connection it came, then late[i] if any. After an answer flagged
+ * close_after[i], it closes that connection without saying so (as a
+ * server's idle timeout does).
  */
 struct ka_server {
 	int		 fd, port;
 	pthread_t	 thread;
 	const char	*answers[KA_MAX];
+	const char	*late[KA_MAX];		/* sent 30 ms after the answer */
 	int		 close_after[KA_MAX];
 	int		 nanswers;
 	int		 connections;	/* accepted */
@@ -289,6 +291,11 @@ ka_serve(void *arg)
 		}
 		(void)!write(c, k->answers[k->requests],
 		    strlen(k->answers[k->requests]));
+		if (k->late[k->requests] != NULL) {
+			usleep(30000);
+			(void)!write(c, k->late[k->requests],
+			    strlen(k->late[k->requests]));
+		}
 		if (k->close_after[k->requests++]) {
 			close(c);
 			c = -1;
@@ -518,6 +525,145 @@ test_get_refused_before_sending(void **state)
 	fx_done(&f);
 }
 
+static void
+test_parse_interim_limit(void **state)
+{
+	static const char	interim[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	static const char	final[] = "HTTP/1.1 200 OK\r\n"
+				    "Content-Length: 2\r\n\r\n{}";
+	char			text[1024] = "";
+	int			i;
+
+	(void)state;
+	for (i = 0; i < HTTP_CONN_MAX_INTERIM; i++)
+		strcat(text, interim);
+	strcat(text, final);
+	feed_all_splits(text, 0, HTTP_PARSE_DONE, 200, "{}");
+	/* One more interim answer than that: a server that never answers. */
+	text[0] = '\0';
+	for (i = 0; i <= HTTP_CONN_MAX_INTERIM; i++)
+		strcat(text, interim);
+	strcat(text, final);
+	feed_all_splits(text, 0, HTTP_PARSE_ERROR, 0, "");
+}
+
+static void
+test_get_unsolicited_bytes(void **state)
+{
+	/* A 408 arrives after the answer, then the server closes. */
+	struct ka_server	k = { .answers = {
+		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n1",
+		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n2" },
+		.late = { "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n"
+		    "Content-Length: 0\r\n\r\n" },
+		.close_after = { 1, 0 }, .nanswers = 2 };
+	struct fx		f;
+
+	(void)state;
+	ka_start(&k);
+	fx_init(&f, 1, 1024);
+	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
+	assert_string_equal(f.a.body.data, "1");
+	usleep(100000);
+	/* The 408 is not the answer to the next request. */
+	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
+	assert_int_equal(f.a.status, 200);
+	assert_string_equal(f.a.body.data, "2");
+	assert_false(f.c.resent);
+	ka_stop(&k);
+	assert_int_equal(k.connections, 2);
+	fx_done(&f);
+}
+
+static void
+test_get_resent_once(void **state)
+{
+	/* The server reads the request on the kept connection, then closes. */
+	struct ka_server	k = { .answers = {
+		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n1", "",
+		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n3", "", "" },
+		.close_after = { 0, 1, 0, 1, 1 }, .nanswers = 5 };
+	struct fx		f;
+
+	(void)state;
+	ka_start(&k);
+	fx_init(&f, 1, 1024);
+	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
+	/* Sent again on a new connection, once: it answers. */
+	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
+	assert_string_equal(f.a.body.data, "3");
+	assert_true(f.c.resent);
+	/* Both fail: the error is the caller's, after exactly two tries. */
+	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_GOT_NOTHING);
+	assert_true(f.c.resent);
+	ka_stop(&k);
+	assert_int_equal(k.requests, 5);
+	assert_int_equal(k.connections, 3);
+	fx_done(&f);
+}
+
+static void
+test_get_cut_short_not_resent(void **state)
+{
+	/* Part of an answer came on the kept connection: never sent again. */
+	struct ka_server	k = { .answers = {
+		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n1",
+		"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc" },
+		.close_after = { 0, 1 }, .nanswers = 2 };
+	struct fx		f;
+
+	(void)state;
+	ka_start(&k);
+	fx_init(&f, 1, 1024);
+	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
+	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_PARTIAL_FILE);
+	assert_false(f.c.resent);
+	ka_stop(&k);
+	assert_int_equal(k.connections, 1);
+	assert_int_equal(k.requests, 2);
+	fx_done(&f);
+}
+
+static void
+test_get_body_cap(void **state)
+{
+	struct ka_server	k = { .answers = {
+		"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello" },
+		.nanswers = 1 };
+	struct fx		f;
+
+	(void)state;
+	ka_start(&k);
+	fx_init(&f, 1, 4);
+	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_WRITE_ERROR);
+	assert_true(f.a.too_big);
+	assert_null(f.c.curl);
+	fx_done(&f);
+	ka_stop(&k);
+}
+
+static void
+test_get_idle_limit(void **state)
+{
+	struct ka_server	k = { .answers = {
+		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n1",
+		"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n2" },
+		.nanswers = 2 };
+	struct fx		f;
+
+	(void)state;
+	ka_start(&k);
+	fx_init(&f, 1, 1024);
+	f.c.max_idle_ms = 30;
+	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
+	usleep(80000);
+	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
+	assert_string_equal(f.a.body.data, "2");
+	fx_done(&f);
+	ka_stop(&k);
+	assert_int_equal(k.connections, 2);
+}
+
 int
 main(void)
 {
@@ -537,6 +683,12 @@ main(void)
 		cmocka_unit_test(test_get_times_out),
 		cmocka_unit_test(test_get_new_origin),
 		cmocka_unit_test(test_get_refused_before_sending),
+		cmocka_unit_test(test_parse_interim_limit),
+		cmocka_unit_test(test_get_unsolicited_bytes),
+		cmocka_unit_test(test_get_resent_once),
+		cmocka_unit_test(test_get_cut_short_not_resent),
+		cmocka_unit_test(test_get_body_cap),
+		cmocka_unit_test(test_get_idle_limit),
 	};
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
