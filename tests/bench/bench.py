@@ -244,7 +244,7 @@ def proc_cpu(pid):
 class Bench:
     def __init__(self, args):
         self.args = args
-        self.round_secs = max(2, args.seconds // 2)
+        self.round_secs = max(2, int(args.seconds * 0.4))
         self.tmp = tempfile.mkdtemp(prefix="za-bench-")
         os.chmod(self.tmp, 0o755)
         self.data = os.path.join(self.tmp, "data")
@@ -586,7 +586,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--long-requests", type=int, default=100000)
     ap.add_argument("--cgi-runs", type=int, default=200)
-    ap.add_argument("--rounds", type=int, default=3,
+    ap.add_argument("--rounds", type=int, default=5,
                     help="reference/responder alternations per worker count")
     ap.add_argument("--only", default="fast,long,realistic,cgi")
     args = ap.parse_args()
