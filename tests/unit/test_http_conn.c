@@ -344,6 +344,15 @@ get(struct http_conn *c, const struct ka_server *k, const char *path,
 	return http_conn_get(c, url, &h1, now_ms() + 3000, a);
 }
 
+/* A GET of / that must answer 200 with body. */
+static void
+get_ok(struct fx *f, const struct ka_server *k, const char *body)
+{
+	assert_int_equal(get(&f->c, k, "/", &f->a), CURLE_OK);
+	assert_int_equal(f->a.status, 200);
+	assert_string_equal(f->a.body.data, body);
+}
+
 static void
 test_get_keeps_connection(void **state)
 {
@@ -389,12 +398,10 @@ test_get_server_closed_idle(void **state)
 	(void)state;
 	ka_start(&k);
 	fx_init(&f, 1, 1024);
-	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
-	assert_string_equal(f.a.body.data, "1");
+	get_ok(&f, &k, "1");
 	usleep(50000);	/* let the close arrive */
 	/* The kept connection is dead: one new one, silently. */
-	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
-	assert_string_equal(f.a.body.data, "2");
+	get_ok(&f, &k, "2");
 	ka_stop(&k);
 	assert_int_equal(k.connections, 2);
 	assert_int_equal(k.requests, 2);
@@ -414,15 +421,12 @@ test_get_connection_close(void **state)
 	(void)state;
 	ka_start(&k);
 	fx_init(&f, 1, 1024);
-	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
-	assert_string_equal(f.a.body.data, "1");
+	get_ok(&f, &k, "1");
 	assert_null(f.c.curl);	/* we closed it, as asked */
 	/* HTTP/1.0 without a length: the body ends at the close. */
-	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
-	assert_string_equal(f.a.body.data, "2");
+	get_ok(&f, &k, "2");
 	assert_null(f.c.curl);
-	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
-	assert_string_equal(f.a.body.data, "3");
+	get_ok(&f, &k, "3");
 	ka_stop(&k);
 	/* the first connection stayed open on the server's side */
 	assert_int_equal(k.requests, 3);
@@ -482,10 +486,8 @@ test_get_new_origin(void **state)
 	ka_start(&k1);
 	ka_start(&k2);
 	fx_init(&f, 1, 1024);
-	assert_int_equal(get(&f.c, &k1, "/", &f.a), CURLE_OK);
-	assert_string_equal(f.a.body.data, "1");
-	assert_int_equal(get(&f.c, &k2, "/", &f.a), CURLE_OK);
-	assert_string_equal(f.a.body.data, "2");
+	get_ok(&f, &k1, "1");
+	get_ok(&f, &k2, "2");
 	ka_stop(&k1);
 	ka_stop(&k2);
 	assert_int_equal(k1.connections + k2.connections, 2);
@@ -562,8 +564,7 @@ test_get_unsolicited_bytes(void **state)
 	(void)state;
 	ka_start(&k);
 	fx_init(&f, 1, 1024);
-	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
-	assert_string_equal(f.a.body.data, "1");
+	get_ok(&f, &k, "1");
 	usleep(100000);
 	/* The 408 is not the answer to the next request. */
 	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
@@ -588,10 +589,9 @@ test_get_resent_once(void **state)
 	(void)state;
 	ka_start(&k);
 	fx_init(&f, 1, 1024);
-	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
+	get_ok(&f, &k, "1");
 	/* Sent again on a new connection, once: it answers. */
-	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
-	assert_string_equal(f.a.body.data, "3");
+	get_ok(&f, &k, "3");
 	assert_true(f.c.resent);
 	/* Both fail: the error is the caller's, after exactly two tries. */
 	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_GOT_NOTHING);
@@ -615,7 +615,7 @@ test_get_cut_short_not_resent(void **state)
 	(void)state;
 	ka_start(&k);
 	fx_init(&f, 1, 1024);
-	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
+	get_ok(&f, &k, "1");
 	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_PARTIAL_FILE);
 	assert_false(f.c.resent);
 	ka_stop(&k);
@@ -657,8 +657,7 @@ test_get_idle_limit(void **state)
 	f.c.max_idle_ms = 30;
 	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
 	usleep(80000);
-	assert_int_equal(get(&f.c, &k, "/", &f.a), CURLE_OK);
-	assert_string_equal(f.a.body.data, "2");
+	get_ok(&f, &k, "2");
 	fx_done(&f);
 	ka_stop(&k);
 	assert_int_equal(k.connections, 2);
