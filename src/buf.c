@@ -33,8 +33,18 @@ buf_reserve(struct buf *b, size_t len)
 		nsize *= 2;
 	if (nsize > b->cap + 1)
 		nsize = b->cap + 1;
-	if ((p = realloc(b->data, nsize)) == NULL)
+	/*
+	 * Not realloc: it may leave the old block's bytes (a bearer token,
+	 * participants' names) in freed memory. Buffers are reused across
+	 * requests, so this copy happens only while they first grow.
+	 */
+	if ((p = malloc(nsize)) == NULL)
 		return BUF_ENOMEM;
+	if (b->data != NULL) {
+		memcpy(p, b->data, b->len + 1);
+		secure_zero(b->data, b->size);
+		free(b->data);
+	}
 	b->data = p;
 	b->size = nsize;
 	return BUF_OK;
