@@ -1,5 +1,6 @@
-"""The static Zoom stand-in pages and the port helpers that the benchmark
-(tests/bench/bench.py) and the load test (tests/load/run.py) share."""
+"""The static Zoom stand-in pages that the benchmark (tests/bench/bench.py)
+and the load test (tests/load/run.py) share, and the port helpers every
+test driver uses."""
 
 import json
 import os

@@ -59,6 +59,7 @@ STANDIN = os.path.join(ROOT, "tests", "zoom_standin.py")
 SD_ACTIVATE = os.path.join(HERE, "sd_activate.py")
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 import zoom_standin  # noqa: E402  (the dataset, to compare answers)
+from fast_standin import free_port  # noqa: E402
 
 API = "/api/zoom/get-meeting-attendees"
 HEALTH = "/api/zoom/healthz"
@@ -147,13 +148,6 @@ def tail(path, n=1500):
         return "(no %s)" % path
     return "%s:\n%s" % (path, short(data[-n:], n))
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_for(what, probe, proc=None, seconds=10.0):

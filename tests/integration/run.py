@@ -40,6 +40,7 @@ STANDIN = os.path.join(ROOT, "tests", "zoom_standin.py")
 LOCATION_CONF = os.path.join(ROOT, "nginx", "zoom-attendees.location.conf")
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 import zoom_standin  # noqa: E402  (dataset and encoding rules, for checks)
+from fast_standin import free_port  # noqa: E402
 
 API_PATH = "/api/zoom/get-meeting-attendees"
 HEALTH_PATH = "/api/zoom/healthz"
@@ -72,13 +73,6 @@ class Failure(Exception):
 def fail(msg):
     raise Failure(msg)
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_port(port, proc, seconds=10.0):

@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "test_support.h"
+
 #include "auth.h"
 #include "config.h"
 
@@ -27,41 +29,7 @@
 
 /* ---- the fake environment ------------------------------------------ */
 
-#define ENV_MAX	32
-
-static struct {
-	const char	*name;
-	char		 value[8192];
-} env[ENV_MAX];
-static size_t	 nenv;
 static char	 tmpdir[64];		/* this test's directory */
-
-static const char *
-fake_lookup(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < nenv; i++)
-		if (strcmp(env[i].name, name) == 0)
-			return env[i].value;
-	return NULL;
-}
-
-static void
-env_set(const char *name, const char *value)
-{
-	size_t i;
-
-	for (i = 0; i < nenv; i++)
-		if (strcmp(env[i].name, name) == 0)
-			break;
-	assert_true(i < ENV_MAX);
-	assert_true(strlen(value) < sizeof(env[i].value));
-	env[i].name = name;
-	snprintf(env[i].value, sizeof(env[i].value), "%s", value);
-	if (i == nenv)
-		nenv++;
-}
 
 /* The four required settings, valid. */
 static void
@@ -111,7 +79,7 @@ static int
 setup(void **state)
 {
 	(void)state;
-	nenv = 0;
+	env_clear();
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/za-test-config-XXXXXX");
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
@@ -138,7 +106,7 @@ teardown(void **state)
 		closedir(d);
 	}
 	rmdir(tmpdir);
-	nenv = 0;
+	env_clear();
 	return 0;
 }
 
@@ -259,7 +227,7 @@ test_each_required_missing(void **state)
 
 	(void)state;
 	for (missing = 0; missing < 4; missing++) {
-		nenv = 0;
+		env_clear();
 		env_required();
 		/* An empty value counts as unset. */
 		env_set(cfg_name((enum cfg_key)missing), "");
@@ -298,7 +266,7 @@ load_file_value(struct config *c, enum cfg_key k, const char *data,
 {
 	char	path[256], fname[64];
 
-	nenv = 0;
+	env_clear();
 	env_required();
 	write_file_len("value", data, len, 0600, path, sizeof(path));
 	snprintf(fname, sizeof(fname), "%s_FILE", cfg_name(k));
@@ -375,7 +343,7 @@ test_name_file_problems(void **state)
 	cfg_free(&c);
 
 	/* A file that is not there. */
-	nenv = 0;
+	env_clear();
 	env_required();
 	env_set("ZOOM_CLIENT_SECRET", "");
 	env_set("ZOOM_CLIENT_SECRET_FILE", "/nonexistent/za-secret");
@@ -783,7 +751,7 @@ test_conf_syntax(void **state)
 static void
 load_with(struct config *c, const char *name, const char *value)
 {
-	nenv = 0;
+	env_clear();
 	env_required();
 	env_set(name, value);
 	load(c);

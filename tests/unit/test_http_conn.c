@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "test_support.h"
+
 #include "http_conn.h"
 #include "util.h"
 
@@ -690,6 +692,6 @@ main(void)
 		cmocka_unit_test(test_get_idle_limit),
 	};
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, curl_group_setup,
+	    curl_group_teardown);
 }

@@ -15,6 +15,8 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
+#include "test_support.h"
+
 #include "http_stub.h"
 #include "json_scan.h"
 #include "util.h"
@@ -561,31 +563,6 @@ test_map_other(void **state)
 
 /* ---- zapi_participants against a canned Zoom --------------------------- */
 
-static struct {
-	const char	*name;
-	char		 value[256];
-} env[16];
-static size_t	 nenv;
-
-static const char *
-fake_lookup(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < nenv; i++)
-		if (strcmp(env[i].name, name) == 0)
-			return env[i].value;
-	return NULL;
-}
-
-static void
-env_set(const char *name, const char *value)
-{
-	assert_true(nenv < sizeof(env) / sizeof(env[0]));
-	env[nenv].name = name;
-	snprintf(env[nenv].value, sizeof(env[nenv].value), "%s", value);
-	nenv++;
-}
 
 /* Canned answers. Caller frees. */
 static char *
@@ -628,7 +605,7 @@ fetch(struct fetch *f, const char *id_text, const int *statuses,
 	for (i = 0; i < n; i++)
 		answers[i] = answer(statuses[i], bodies[i]);
 	assert_int_equal(stub_start(&f->stub, (const char *const *)answers, n), 0);
-	nenv = 0;
+	env_clear();
 	env_set("INTERNAL_API_KEY", "0123456789abcdef");
 	env_set("ZOOM_ACCOUNT_ID", "acct");
 	env_set("ZOOM_CLIENT_ID", "cid");
@@ -812,21 +789,6 @@ test_fetch_bad_second_page(void **state)
 	buf_free(&f.out);
 }
 
-static int
-group_setup(void **state)
-{
-	(void)state;
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	curl_global_cleanup();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -855,5 +817,6 @@ main(void)
 		cmocka_unit_test(test_fetch_bad_second_page),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, curl_group_setup,
+	    curl_group_teardown);
 }

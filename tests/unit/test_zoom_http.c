@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "test_support.h"
+
 #include "http_stub.h"
 #include "util.h"
 #include "zoom_http.h"
@@ -140,21 +142,6 @@ test_retry_junk(void **state)
 	for (i = 0; i < sizeof(junk) / sizeof(junk[0]); i++)
 		if (zhttp_retry_after(junk[i], T2030, &is_date) != -1)
 			fail_msg("\"%s\" accepted", junk[i]);
-}
-
-static int
-group_setup(void **state)
-{
-	(void)state;
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	curl_global_cleanup();
-	return 0;
 }
 
 #define OK_EMPTY	"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
@@ -610,5 +597,6 @@ main(void)
 		cmocka_unit_test(test_http_refused),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, curl_group_setup,
+	    curl_group_teardown);
 }

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "test_support.h"
+
 #include "http_stub.h"
 #include "util.h"
 #include "zoom_token.h"
@@ -152,38 +154,7 @@ test_parse_length_respected(void **state)
 
 /* ---- the configuration and the token endpoint ------------------------- */
 
-static struct {
-	const char	*name;
-	char		 value[512];
-} env[16];
-static size_t	 nenv;
 static char	 tmpdir[64];
-
-static const char *
-fake_lookup(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < nenv; i++)
-		if (strcmp(env[i].name, name) == 0)
-			return env[i].value;
-	return NULL;
-}
-
-static void
-env_set(const char *name, const char *value)
-{
-	size_t i;
-
-	for (i = 0; i < nenv; i++)
-		if (strcmp(env[i].name, name) == 0)
-			break;
-	assert_true(i < sizeof(env) / sizeof(env[0]));
-	env[i].name = name;
-	snprintf(env[i].value, sizeof(env[i].value), "%s", value);
-	if (i == nenv)
-		nenv++;
-}
 
 /* A valid configuration for a token endpoint at url. */
 static void
@@ -203,7 +174,7 @@ static int
 setup(void **state)
 {
 	(void)state;
-	nenv = 0;
+	env_clear();
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/za-test-token-XXXXXX");
 	return mkdtemp(tmpdir) != NULL ? 0 : -1;
 }
@@ -226,21 +197,6 @@ teardown(void **state)
 		closedir(d);
 	}
 	rmdir(tmpdir);
-	return 0;
-}
-
-static int
-group_setup(void **state)
-{
-	(void)state;
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	curl_global_cleanup();
 	return 0;
 }
 
@@ -300,7 +256,7 @@ test_init_base64_padding(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		nenv = 0;
+		env_clear();
 		env_set("ZOOM_CLIENT_SECRET", cases[i].secret);
 		env_set("INTERNAL_API_KEY", "0123456789abcdef");
 		env_set("ZOOM_ACCOUNT_ID", "acct");
@@ -465,7 +421,7 @@ test_get_errors(void **state)
 		answers[0] = a;
 		assert_int_equal(stub_start(&s, answers, 1), 0);
 		stub_url(&s, "/oauth/token", url, sizeof(url));
-		nenv = 0;
+		env_clear();
 		load_config(&c, url, NULL);
 		assert_int_equal(ztok_init(&t, &c), 0);
 		if (get(&t, &l, 0, &info) != cases[i].want)
@@ -661,5 +617,6 @@ main(void)
 		T(test_file_cache_other_credentials),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, curl_group_setup,
+	    curl_group_teardown);
 }
