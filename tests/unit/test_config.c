@@ -80,32 +80,14 @@ setup(void **state)
 {
 	(void)state;
 	env_clear();
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/za-test-config-XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
-		return -1;
-	return 0;
+	return tmpdir_make(tmpdir, sizeof(tmpdir), "config");
 }
 
 static int
 teardown(void **state)
 {
-	DIR		*d;
-	struct dirent	*de;
-	char		 path[512];
-
 	(void)state;
-	if ((d = opendir(tmpdir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", tmpdir, de->d_name);
-			if (unlink(path) < 0)
-				rmdir(path);
-		}
-		closedir(d);
-	}
-	rmdir(tmpdir);
+	tmpdir_remove(tmpdir);
 	env_clear();
 	return 0;
 }

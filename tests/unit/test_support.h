@@ -1,7 +1,8 @@
 /*
  * test_support.h - what several unit tests share: a fake process
- * environment for cfg_load_from(), and the cmocka group setup that
- * initialises libcurl once per test program.
+ * environment for cfg_load_from(), a private temporary directory per
+ * test, and the cmocka group setup that initialises libcurl once per test
+ * program.
  *
  * Header-only (static inline), as http_stub.h: the Makefile links each
  * tests/unit/test_*.c with the module objects alone. Include it after
@@ -10,8 +11,11 @@
 #ifndef ZA_TEST_SUPPORT_H
 #define ZA_TEST_SUPPORT_H
 
+#include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -56,6 +60,36 @@ static inline void
 env_clear(void)
 {
 	fake_nenv = 0;
+}
+
+/* A new private directory /tmp/za-test-<tag>-XXXXXX in dir. 0, or -1. */
+static inline int
+tmpdir_make(char *dir, size_t len, const char *tag)
+{
+	snprintf(dir, len, "/tmp/za-test-%s-XXXXXX", tag);
+	return mkdtemp(dir) != NULL ? 0 : -1;
+}
+
+/* Remove dir, its files and its empty subdirectories. */
+static inline void
+tmpdir_remove(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*de;
+	char		 path[512];
+
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			if (unlink(path) < 0)
+				rmdir(path);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
 }
 
 static inline int

@@ -175,28 +175,14 @@ setup(void **state)
 {
 	(void)state;
 	env_clear();
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/za-test-token-XXXXXX");
-	return mkdtemp(tmpdir) != NULL ? 0 : -1;
+	return tmpdir_make(tmpdir, sizeof(tmpdir), "token");
 }
 
 static int
 teardown(void **state)
 {
-	DIR		*d;
-	struct dirent	*de;
-	char		 path[512];
-
 	(void)state;
-	if ((d = opendir(tmpdir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", tmpdir, de->d_name);
-			unlink(path);
-		}
-		closedir(d);
-	}
-	rmdir(tmpdir);
+	tmpdir_remove(tmpdir);
 	return 0;
 }
 
