@@ -16,6 +16,15 @@ http_answer_clear_headers(struct http_answer *a)
 	a->daily_limit = 0;
 }
 
+void
+http_answer_reset(struct http_answer *a)
+{
+	a->status = 0;
+	a->too_big = 0;
+	buf_reset(&a->body);
+	http_answer_clear_headers(a);
+}
+
 /* Copy a header value without CR/LF and surrounding blanks. */
 static void
 copy_value(char *dst, size_t dstlen, const char *v, size_t n)
@@ -163,12 +172,7 @@ http_conn_parse_begin(struct http_conn *c, struct http_answer *a)
 	c->parser.data = c;
 	c->answer = a;
 	c->done = c->got_bytes = c->interim = 0;
-	c->hnamelen = c->hvaluelen = 0;
-	c->in_value = 0;
-	a->status = 0;
-	a->too_big = 0;
-	buf_reset(&a->body);
-	http_answer_clear_headers(a);
+	http_answer_reset(a);	/* header state: on_message_begin */
 }
 
 enum http_parse
@@ -264,8 +268,8 @@ build_request(struct http_conn *c, const char *target, const char *authority,
 	bad |= buf_addstr(r, target) != BUF_OK;
 	bad |= buf_addstr(r, " HTTP/1.1\r\nHost: ") != BUF_OK;
 	bad |= buf_add(r, authority, authlen) != BUF_OK;
-	bad |= buf_addstr(r, "\r\nUser-Agent: zoom-attendees/" ZA_VERSION
-	    "\r\n") != BUF_OK;
+	bad |= buf_addstr(r, "\r\nUser-Agent: " HTTP_USER_AGENT "\r\n") !=
+	    BUF_OK;
 	for (h = headers; h != NULL; h = h->next) {
 		bad |= strpbrk(h->data, "\r\n") != NULL;
 		bad |= buf_addstr(r, h->data) != BUF_OK;
@@ -273,6 +277,36 @@ build_request(struct http_conn *c, const char *target, const char *authority,
 	}
 	bad |= buf_addstr(r, "\r\n") != BUF_OK;
 	return bad ? -1 : 0;
+}
+
+CURLcode
+http_curl_setup(CURL *k, int allow_http, char *errbuf)
+{
+	CURLcode cc;
+
+	if ((cc = curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
+	    (cc = curl_easy_setopt(k, CURLOPT_ERRORBUFFER, errbuf)) != CURLE_OK ||
+	    (cc = curl_easy_setopt(k, CURLOPT_PROTOCOLS_STR,
+	    allow_http ? "http,https" : "https")) != CURLE_OK ||
+	    (cc = curl_easy_setopt(k, CURLOPT_HTTP_VERSION,
+	    CURL_HTTP_VERSION_1_1)) != CURLE_OK ||
+	    (cc = curl_easy_setopt(k, CURLOPT_TCP_KEEPALIVE, 1L)) != CURLE_OK ||
+	    (cc = curl_easy_setopt(k, CURLOPT_USERAGENT, HTTP_USER_AGENT)) !=
+	    CURLE_OK)
+		return cc;
+	return CURLE_OK;
+}
+
+CURLcode
+http_curl_budget(CURL *k, int64_t left)
+{
+	CURLcode cc;
+
+	if ((cc = curl_easy_setopt(k, CURLOPT_TIMEOUT_MS, (long)left)) !=
+	    CURLE_OK)
+		return cc;
+	return curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)(left < ZHTTP_CONNECT_MS ? left : ZHTTP_CONNECT_MS));
 }
 
 /* Wait until sock is ready for events; 1 ready, 0 deadline, -1 error. */
@@ -309,23 +343,15 @@ open_conn(struct http_conn *c, const char *url, size_t originlen,
 	memcpy(c->origin, url, originlen);
 	c->origin[originlen] = '\0';
 	/*
-	 * HTTP/1.1 only, so that TLS's ALPN never picks HTTP/2; a proxy, if
-	 * the environment names one, is always tunnelled, so the request line
-	 * stays the same as without it.
+	 * HTTP/1.1 only (http_curl_setup), so that TLS's ALPN never picks
+	 * HTTP/2; a proxy, if the environment names one, is always tunnelled,
+	 * so the request line stays the same as without it.
 	 */
-	if ((cc = curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK ||
-	    (cc = curl_easy_setopt(k, CURLOPT_ERRORBUFFER, c->errbuf)) != CURLE_OK ||
-	    (cc = curl_easy_setopt(k, CURLOPT_PROTOCOLS_STR,
-	    c->allow_http ? "http,https" : "https")) != CURLE_OK ||
+	if ((cc = http_curl_setup(k, c->allow_http, c->errbuf)) != CURLE_OK ||
 	    (cc = curl_easy_setopt(k, CURLOPT_URL, c->origin)) != CURLE_OK ||
 	    (cc = curl_easy_setopt(k, CURLOPT_CONNECT_ONLY, 1L)) != CURLE_OK ||
-	    (cc = curl_easy_setopt(k, CURLOPT_HTTP_VERSION,
-	    CURL_HTTP_VERSION_1_1)) != CURLE_OK ||
 	    (cc = curl_easy_setopt(k, CURLOPT_HTTPPROXYTUNNEL, 1L)) != CURLE_OK ||
-	    (cc = curl_easy_setopt(k, CURLOPT_TCP_KEEPALIVE, 1L)) != CURLE_OK ||
-	    (cc = curl_easy_setopt(k, CURLOPT_TIMEOUT_MS, (long)left)) != CURLE_OK ||
-	    (cc = curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)(left < ZHTTP_CONNECT_MS ? left : ZHTTP_CONNECT_MS))) != CURLE_OK ||
+	    (cc = http_curl_budget(k, left)) != CURLE_OK ||
 	    (cc = curl_easy_perform(k)) != CURLE_OK ||
 	    (cc = curl_easy_getinfo(k, CURLINFO_ACTIVESOCKET, &c->sock)) != CURLE_OK ||
 	    c->sock == CURL_SOCKET_BAD) {

@@ -41,8 +41,23 @@ struct http_answer {
 	int		 too_big;		/* the body passed its cap */
 };
 
+#define HTTP_USER_AGENT	"zoom-attendees/" ZA_VERSION
+
 /* Forget what an earlier answer's headers said (a new answer begins). */
 void		 http_answer_clear_headers(struct http_answer *a);
+
+/* Empty a before an attempt: no status, no body, no headers noted. */
+void		 http_answer_reset(struct http_answer *a);
+
+/*
+ * What every libcurl handle to Zoom shares, set once per handle: no
+ * signals, errors into errbuf, https only (http too if allow_http),
+ * HTTP/1.1, TCP keep-alive, our User-Agent.
+ */
+CURLcode	 http_curl_setup(CURL *k, int allow_http, char *errbuf);
+
+/* One transfer's budget: left ms in all, ZHTTP_CONNECT_MS at most to connect. */
+CURLcode	 http_curl_budget(CURL *k, int64_t left);
 
 /* Note one header line's name and value if it is one we read. */
 void		 http_answer_header(struct http_answer *a, const char *name,

@@ -207,6 +207,21 @@ zapi_map_error(const struct http_answer *a, struct zoom_info *info)
 	return rc;
 }
 
+/*
+ * Point the Authorization line at the token in s; after every ztok_get,
+ * the only places the token changes.
+ */
+static enum zoom_err
+set_bearer(struct zapi_scratch *s, struct curl_slist *line)
+{
+	buf_reset(&s->auth);
+	if (buf_printf(&s->auth, "Authorization: Bearer %s", s->token.token) !=
+	    BUF_OK)
+		return ZOOM_ENOMEM;
+	line->data = s->auth.data;
+	return ZOOM_OK;
+}
+
 enum zoom_err
 zapi_participants(const char *api_base, const struct meeting_id *id,
     struct zoom_tokens *tokens, struct zoom_http *h, struct zapi_scratch *s,
@@ -231,22 +246,15 @@ zapi_participants(const char *api_base, const struct meeting_id *id,
 		goto out;
 	}
 	base_len = s->url.len;
-	if ((rc = ztok_get(tokens, &s->token, h, deadline, 0, info)) != ZOOM_OK)
+	/* Two header lines on the stack: no allocation per page. */
+	hdr_auth.next = &hdr_accept;
+	hdr_accept.data = (char *)"Accept: application/json";
+	hdr_accept.next = NULL;
+	if ((rc = ztok_get(tokens, &s->token, h, deadline, 0, info)) !=
+	    ZOOM_OK || (rc = set_bearer(s, &hdr_auth)) != ZOOM_OK)
 		goto out;
 
 	for (;;) {
-		buf_reset(&s->auth);
-		if (buf_printf(&s->auth, "Authorization: Bearer %s",
-		    s->token.token) != BUF_OK) {
-			rc = ZOOM_ENOMEM;
-			goto out;
-		}
-		/* Two header lines on the stack: no allocation per page. */
-		hdr_auth.data = s->auth.data;
-		hdr_auth.next = &hdr_accept;
-		hdr_accept.data = (char *)"Accept: application/json";
-		hdr_accept.next = NULL;
-
 		calls = 0;
 		he = zhttp_request(h, s->url.data, &hdr_auth, NULL, deadline, a,
 		    &calls);
@@ -269,7 +277,8 @@ zapi_participants(const char *api_base, const struct meeting_id *id,
 			}
 			refreshed = 1;
 			if ((rc = ztok_get(tokens, &s->token, h, deadline, 1,
-			    info)) != ZOOM_OK)
+			    info)) != ZOOM_OK ||
+			    (rc = set_bearer(s, &hdr_auth)) != ZOOM_OK)
 				goto out;
 			continue;
 		}

@@ -48,16 +48,8 @@ zhttp_init(struct zoom_http *h, int allow_http)
 	h->seed = (unsigned int)(now_ms() ^ (int64_t)getpid() ^
 	    (int64_t)(uintptr_t)h);
 	/* Options that never change are set once, not per request. */
-	if (curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(h->curl, CURLOPT_ERRORBUFFER, h->errbuf) != CURLE_OK ||
-	    curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR,
-	    allow_http ? "http,https" : "https") != CURLE_OK ||
+	if (http_curl_setup(h->curl, allow_http, h->errbuf) != CURLE_OK ||
 	    curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-	    curl_easy_setopt(h->curl, CURLOPT_HTTP_VERSION,
-	    CURL_HTTP_VERSION_1_1) != CURLE_OK ||
-	    curl_easy_setopt(h->curl, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK ||
-	    curl_easy_setopt(h->curl, CURLOPT_USERAGENT,
-	    "zoom-attendees/" ZA_VERSION) != CURLE_OK ||
 	    curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, on_body) != CURLE_OK ||
 	    curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header) != CURLE_OK) {
 		zhttp_free(h);
@@ -162,16 +154,11 @@ post_once(struct zoom_http *h, const char *url, struct curl_slist *headers,
 {
 	CURLcode cc;
 
-	buf_reset(&a->body);
-	a->status = 0;
-	a->too_big = 0;
-	http_answer_clear_headers(a);
+	http_answer_reset(a);
 	curl_easy_setopt(h->curl, CURLOPT_URL, url);
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, post_body);
-	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, (long)left);
-	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)(left < ZHTTP_CONNECT_MS ? left : ZHTTP_CONNECT_MS));
+	http_curl_budget(h->curl, left);
 	curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, a);
 	curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, a);
 	if ((cc = curl_easy_perform(h->curl)) == CURLE_OK)
@@ -211,9 +198,7 @@ zhttp_request(struct zoom_http *h, const char *url, struct curl_slist *headers,
 
 		/* Decide whether this answer is worth another try. */
 		wait = -1;
-		if (cc != CURLE_OK)
-			wait = backoff_ms(h, attempt);
-		else if (a->status >= 500 && a->status <= 599)
+		if (cc != CURLE_OK || (a->status >= 500 && a->status <= 599))
 			wait = backoff_ms(h, attempt);
 		else if (a->status == 429 && !a->daily_limit) {
 			ra = zhttp_retry_after(a->retry_after, time(NULL),
@@ -224,9 +209,8 @@ zhttp_request(struct zoom_http *h, const char *url, struct curl_slist *headers,
 				wait = ra * 1000 + backoff_ms(h, 1) / 2;
 			/* a date means a daily limit: no retry */
 		}
-		if (wait < 0)
-			return cc == CURLE_OK ? ZHTTP_OK : ZHTTP_ECONNECT;
-		if (attempt >= ZHTTP_MAX_ATTEMPTS || sleep_within(wait, deadline) < 0)
+		if (wait < 0 || attempt >= ZHTTP_MAX_ATTEMPTS ||
+		    sleep_within(wait, deadline) < 0)
 			return cc == CURLE_OK ? ZHTTP_OK : ZHTTP_ECONNECT;
 	}
 }
