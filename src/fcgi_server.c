@@ -58,7 +58,6 @@ struct fcgi_server {
 	int			 listen_fd;
 	int			 sig_fd;	/* signalfd: SIGTERM, SIGHUP, SIGINT */
 	int			 stop_fd;	/* eventfd, readable once stopping */
-	struct app		*app;
 };
 
 static const char *
@@ -79,6 +78,18 @@ fcgi_put(void *ctx, const char *data, size_t len)
 	return FCGX_PutStr(data, (int)len, ((FCGX_Request *)ctx)->out);
 }
 
+/* Add (op EPOLL_CTL_ADD) or change (EPOLL_CTL_MOD) fd's entry in epfd. */
+static int
+watch(int epfd, int fd, int op, uint32_t events)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
+	ev.data.fd = fd;
+	return epoll_ctl(epfd, op, fd, &ev);
+}
+
 /*
  * Watch connection fd for its next request (op EPOLL_CTL_ADD for a new
  * one, EPOLL_CTL_MOD to re-arm); one thread is woken for it. A connection
@@ -87,12 +98,7 @@ fcgi_put(void *ctx, const char *data, size_t len)
 static void
 arm_connection(struct fcgi_server *srv, int fd, int op)
 {
-	struct epoll_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN | EPOLLONESHOT;
-	ev.data.fd = fd;
-	if (epoll_ctl(srv->epfd, op, fd, &ev) < 0) {
+	if (watch(srv->epfd, fd, op, EPOLLIN | EPOLLONESHOT) < 0) {
 		log_warn("epoll_ctl");
 		close(fd);
 	}
@@ -159,19 +165,26 @@ serve_connection(struct fcgi_server *srv, struct worker *w, FCGX_Request *req,
 	req->ipcFd = -1;
 }
 
+/* Every thread stops: the stop fd is level-triggered and never read. */
+static void
+stop_all(struct fcgi_server *srv)
+{
+	uint64_t one = 1;
+
+	stopping = 1;
+	if (write(srv->stop_fd, &one, sizeof(one)) < 0)
+		log_warn("write(eventfd)");
+}
+
 static void
 begin_stop(struct fcgi_server *srv)
 {
 	struct signalfd_siginfo	 si;
-	uint64_t		 one = 1;
 
 	if (read(srv->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 		log_warnx("signal %u: finishing requests in flight, then exiting",
 		    si.ssi_signo);
-	stopping = 1;
-	/* Level-triggered and never read: wakes every waiting thread. */
-	if (write(srv->stop_fd, &one, sizeof(one)) < 0)
-		log_warn("write(eventfd)");
+	stop_all(srv);
 }
 
 struct thread_arg {
@@ -232,17 +245,6 @@ worker_main(void *arg)
 	return NULL;
 }
 
-static int
-watch(int epfd, int fd, uint32_t events)
-{
-	struct epoll_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.events = events;
-	ev.data.fd = fd;
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
-}
-
 int
 fcgi_serve(struct app *app, int listen_fd)
 {
@@ -254,9 +256,7 @@ fcgi_serve(struct app *app, int listen_fd)
 	int			 i, n = app->cfg.threads, started = 0, rc = 0, fl;
 
 	memset(&srv, 0, sizeof(srv));
-	srv.app = app;
 	srv.listen_fd = listen_fd;
-	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&stopset);
 	sigaddset(&stopset, SIGTERM);
 	sigaddset(&stopset, SIGHUP);
@@ -272,9 +272,9 @@ fcgi_serve(struct app *app, int listen_fd)
 	    (srv.epfd = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    (srv.sig_fd = signalfd(-1, &stopset, SFD_CLOEXEC | SFD_NONBLOCK)) < 0 ||
 	    (srv.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0 ||
-	    watch(srv.epfd, listen_fd, EPOLLIN | EPOLLEXCLUSIVE) < 0 ||
-	    watch(srv.epfd, srv.sig_fd, EPOLLIN) < 0 ||
-	    watch(srv.epfd, srv.stop_fd, EPOLLIN) < 0) {
+	    watch(srv.epfd, listen_fd, EPOLL_CTL_ADD, EPOLLIN | EPOLLEXCLUSIVE) < 0 ||
+	    watch(srv.epfd, srv.sig_fd, EPOLL_CTL_ADD, EPOLLIN) < 0 ||
+	    watch(srv.epfd, srv.stop_fd, EPOLL_CTL_ADD, EPOLLIN) < 0) {
 		log_warn("cannot set up the event loop");
 		return 1;
 	}
@@ -307,13 +307,8 @@ fcgi_serve(struct app *app, int listen_fd)
 		started++;
 	}
 	pthread_attr_destroy(&attr);
-	if (rc != 0) {
-		uint64_t one = 1;
-
-		stopping = 1;
-		if (write(srv.stop_fd, &one, sizeof(one)) < 0)
-			log_warn("write(eventfd)");
-	}
+	if (rc != 0)
+		stop_all(&srv);
 	for (i = 0; i < started; i++) {
 		pthread_join(tids[i], NULL);
 		worker_free(&ta[i].w);

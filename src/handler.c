@@ -123,7 +123,6 @@ handle_request(struct worker *w, const struct req_io *io, struct response *resp)
 	if ((strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) &&
 	    any_healthz(io)) {
 		resp_error(resp, RESP_HEALTHZ, NULL);
-		resp->kind = RESP_HEALTHZ;
 		goto log;
 	}
 	if (strcmp(method, "POST") != 0) {

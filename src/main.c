@@ -108,7 +108,6 @@ serve_cgi(struct app *app)
 	struct worker	w;
 	struct req_io	io = { cgi_param, cgi_read, NULL };
 
-	signal(SIGPIPE, SIG_IGN);
 	if (worker_init(&w, app) < 0) {
 		log_warnx("cannot initialise libcurl");
 		return 1;
@@ -207,6 +206,8 @@ main(int argc, char *argv[])
 		rc = 1;
 		goto out;
 	}
+	/* A caller gone mid-answer is an error to handle, not a death. */
+	signal(SIGPIPE, SIG_IGN);
 	rc = fastcgi ? fcgi_serve(&app, listen_fd) : serve_cgi(&app);
 	if (app.cfg.ok)
 		ztok_free(&app.tokens);
