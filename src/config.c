@@ -413,10 +413,7 @@ resolve(struct config *c, enum cfg_key k, const struct conf_file *cf,
 static int
 is_token_text(const char *s)
 {
-	for (; *s != '\0'; s++)
-		if (*s <= ' ' || *s > '~')
-			return 0;
-	return 1;
+	return ascii_visible(s, strlen(s));
 }
 
 static int

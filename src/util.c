@@ -56,3 +56,14 @@ ascii_ncaseeq(const char *a, const char *b, size_t n)
 	}
 	return 1;
 }
+
+int
+ascii_visible(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] > '~')
+			return 0;
+	return 1;
+}

@@ -22,4 +22,7 @@ int	 parse_int(const char *s, long long min, long long max, long long *out);
 /* ASCII case-insensitive prefix test over n bytes. */
 int	 ascii_ncaseeq(const char *a, const char *b, size_t n);
 
+/* 1 if every one of the n bytes of s is printable ASCII other than a space. */
+int	 ascii_visible(const char *s, size_t n);
+
 #endif

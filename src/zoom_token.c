@@ -125,14 +125,8 @@ ztok_free(struct zoom_tokens *t)
 static int
 token_text_ok(const char *s, size_t len)
 {
-	size_t i;
-
-	if (len == 0 || len >= TOKEN_MAX)
-		return 0;
-	for (i = 0; i < len; i++)	/* it goes into a header line */
-		if (s[i] <= ' ' || s[i] > '~')
-			return 0;
-	return 1;
+	/* it goes into a header line */
+	return len > 0 && len < TOKEN_MAX && ascii_visible(s, len);
 }
 
 enum zoom_err
