@@ -9,12 +9,12 @@
 
 #include "json_scan.h"
 
-static enum js_err skip_value(const char **pp, const char *end, int depth);
-
 static const char *
 skip_ws(const char *p, const char *end)
 {
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+	/* One test for the usual case, a byte above the space. */
+	while (p < end && (unsigned char)*p <= ' ' &&
+	    (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
 		p++;
 	return p;
 }
@@ -83,15 +83,17 @@ utf8_len(const unsigned char *p, const unsigned char *end)
 	return n;
 }
 
-/* *pp is at the opening quote; on success it is just past the closing one. */
 /*
  * Skip plain string bytes (printable ASCII but '"' and '\\'), eight at a
  * time while eight remain: a word is let through only if none of its bytes
  * is below 0x20, at or above 0x80, a quote or a backslash. The subtractions
  * can only borrow out of a byte that is itself flagged, so no flag is
- * lost; a false one just sends that word to the byte loop.
+ * lost, and a false flag can only sit above a true one: in memory order
+ * (little-endian) the first flagged byte is the first special byte, and
+ * the word's trailing zero bits count the plain bytes before it. Short
+ * strings, the common case in Zoom's answers, so never take the byte loop.
  */
-static const unsigned char *
+static inline const unsigned char *
 skip_plain(const unsigned char *p, const unsigned char *e)
 {
 	const uint64_t	ones = 0x0101010101010101ULL;
@@ -100,10 +102,17 @@ skip_plain(const unsigned char *p, const unsigned char *e)
 
 	while (e - p >= 8) {
 		memcpy(&w, p, sizeof(w));
-		flags = w | (w - ones * 0x20) |
-		    ((w ^ ones * '"') - ones) | ((w ^ ones * '\\') - ones);
-		if ((flags & highs) != 0)
+		flags = (w | (w - ones * 0x20) |
+		    ((w ^ ones * '"') - ones) | ((w ^ ones * '\\') - ones)) &
+		    highs;
+		if (flags != 0) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			return p + (__builtin_ctzll(flags) >> 3);
+#else
 			break;
+#endif
+		}
 		p += 8;
 	}
 	while (p < e && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
@@ -111,10 +120,10 @@ skip_plain(const unsigned char *p, const unsigned char *e)
 	return p;
 }
 
+/* The rest of a string from p, its first byte that is not plain. */
 static enum js_err
-skip_string(const char **pp, const char *end)
+skip_string_rest(const char **pp, const unsigned char *p, const char *end)
 {
-	const unsigned char	*p = (const unsigned char *)*pp + 1;
 	const unsigned char	*e = (const unsigned char *)end;
 	long			 u, u2;
 	size_t			 n;
@@ -164,6 +173,24 @@ skip_string(const char **pp, const char *end)
 	}
 }
 
+/*
+ * *pp is at the opening quote; on success it is just past the closing one.
+ * Inline for the usual string, plain bytes up to the quote: most keys and
+ * values in Zoom's answers, so the scan makes no call for them.
+ */
+static inline enum js_err
+skip_string(const char **pp, const char *end)
+{
+	const unsigned char *p = skip_plain((const unsigned char *)*pp + 1,
+	    (const unsigned char *)end);
+
+	if (p < (const unsigned char *)end && *p == '"') {
+		*pp = (const char *)p + 1;
+		return JS_OK;
+	}
+	return skip_string_rest(pp, p, end);
+}
+
 static enum js_err
 skip_number(const char **pp, const char *end)
 {
@@ -211,84 +238,102 @@ skip_literal(const char **pp, const char *end, const char *lit)
 	return JS_OK;
 }
 
-/* Object or array at *pp ('{' or '['), depth already counted. */
+/* A member's key and its colon; *pp is past white space, ends past ':'. */
 static enum js_err
-skip_container(const char **pp, const char *end, int depth)
+skip_key(const char **pp, const char *end)
 {
 	const char	*p = *pp;
-	char		 close = (*p == '{') ? '}' : ']';
-	int		 first = 1;
 	enum js_err	 rc;
 
-	p = skip_ws(p + 1, end);
-	if (p < end && *p == close) {
-		*pp = p + 1;
-		return JS_OK;
-	}
+	if (p >= end || *p != '"')
+		return JS_ESYNTAX;
+	if ((rc = skip_string(&p, end)) != JS_OK)
+		return rc;
+	p = skip_ws(p, end);
+	if (p >= end || *p != ':')
+		return JS_ESYNTAX;
+	*pp = p + 1;
+	return JS_OK;
+}
+
+/*
+ * Skip white space and one value; *pp ends just past it. depth counts the
+ * containers already open around the value. No recursion: the containers
+ * this call opens are a stack of one bit each (set: an object, bit 0 the
+ * innermost), which JS_MAX_DEPTH keeps within 64 bits, so hostile nesting
+ * costs no C stack and a value costs no call.
+ */
+static enum js_err
+skip_value(const char **pp, const char *end, int depth)
+{
+	const char	*p = *pp;
+	uint64_t	 objects = 0;
+	int		 open = 0;
+	enum js_err	 rc;
+
 	for (;;) {
-		if (!first) {
+		p = skip_ws(p, end);
+		if (p >= end)
+			return JS_ESYNTAX;
+		switch (*p) {
+		case '{':
+		case '[':
+			if (depth + open >= JS_MAX_DEPTH)
+				return JS_EDEPTH;
+			objects = objects << 1 | (*p == '{');
+			open++;
+			p = skip_ws(p + 1, end);
+			if (p < end && *p == ((objects & 1) ? '}' : ']')) {
+				p++;		/* empty: a whole value */
+				objects >>= 1;
+				open--;
+				rc = JS_OK;
+				break;
+			}
+			if ((objects & 1) && (rc = skip_key(&p, end)) != JS_OK)
+				return rc;
+			continue;		/* to its first value */
+		case '"':
+			rc = skip_string(&p, end);
+			break;
+		case 't':
+			rc = skip_literal(&p, end, "true");
+			break;
+		case 'f':
+			rc = skip_literal(&p, end, "false");
+			break;
+		case 'n':
+			rc = skip_literal(&p, end, "null");
+			break;
+		default:
+			rc = skip_number(&p, end);
+			break;
+		}
+		if (rc != JS_OK)
+			return rc;
+		/* A value ended: close what ends with it, or on to the next. */
+		for (;;) {
+			if (open == 0) {
+				*pp = p;
+				return JS_OK;
+			}
 			p = skip_ws(p, end);
 			if (p >= end)
 				return JS_ESYNTAX;
-			if (*p == close) {
-				*pp = p + 1;
-				return JS_OK;
+			if (*p == ((objects & 1) ? '}' : ']')) {
+				p++;
+				objects >>= 1;
+				open--;
+				continue;
 			}
 			if (*p != ',')
 				return JS_ESYNTAX;
 			p = skip_ws(p + 1, end);
-		}
-		first = 0;
-		if (close == '}') {
-			if (p >= end || *p != '"')
-				return JS_ESYNTAX;
-			if ((rc = skip_string(&p, end)) != JS_OK)
+			if ((objects & 1) && (rc = skip_key(&p, end)) != JS_OK)
 				return rc;
-			p = skip_ws(p, end);
-			if (p >= end || *p != ':')
-				return JS_ESYNTAX;
-			p++;
+			break;
 		}
-		if ((rc = skip_value(&p, end, depth)) != JS_OK)
-			return rc;
 	}
-}
-
-/* Skip white space, one value; *pp ends just past the value. */
-static enum js_err
-skip_value(const char **pp, const char *end, int depth)
-{
-	const char *p = skip_ws(*pp, end);
-	enum js_err rc;
-
-	if (p >= end)
-		return JS_ESYNTAX;
-	switch (*p) {
-	case '{':
-	case '[':
-		if (depth >= JS_MAX_DEPTH)
-			return JS_EDEPTH;
-		rc = skip_container(&p, end, depth + 1);
-		break;
-	case '"':
-		rc = skip_string(&p, end);
-		break;
-	case 't':
-		rc = skip_literal(&p, end, "true");
-		break;
-	case 'f':
-		rc = skip_literal(&p, end, "false");
-		break;
-	case 'n':
-		rc = skip_literal(&p, end, "null");
-		break;
-	default:
-		rc = skip_number(&p, end);
-		break;
-	}
-	if (rc == JS_OK)
-		*pp = p;
-	return rc;
 }
 
 enum js_err
@@ -302,8 +347,20 @@ js_validate(const char *s, size_t len)
 	return skip_ws(p, end) == end ? JS_OK : JS_ESYNTAX;
 }
 
+static struct js_span
+iter_rest(const struct js_iter *it)
+{
+	struct js_span s;
+
+	s.p = it->p;
+	s.len = (size_t)(it->end - it->p);
+	return s;
+}
+
+/* depth: the containers open around the items, this one included. */
 static enum js_err
-iter_start(struct js_iter *it, struct js_span v, char open, char close)
+iter_start(struct js_iter *it, struct js_span v, char open, char close,
+    int depth)
 {
 	const char *end = v.p + v.len;
 	const char *p = skip_ws(v.p, end);
@@ -312,9 +369,12 @@ iter_start(struct js_iter *it, struct js_span v, char open, char close)
 		return JS_ESYNTAX;
 	if (*p != open)
 		return JS_ETYPE;
+	if (depth > JS_MAX_DEPTH)
+		return JS_EDEPTH;
 	it->p = p + 1;
 	it->end = end;
 	it->count = 0;
+	it->depth = depth;
 	it->close = close;
 	return JS_OK;
 }
@@ -322,13 +382,19 @@ iter_start(struct js_iter *it, struct js_span v, char open, char close)
 enum js_err
 js_iter_object(struct js_iter *it, struct js_span v)
 {
-	return iter_start(it, v, '{', '}');
+	return iter_start(it, v, '{', '}', 1);
 }
 
 enum js_err
 js_iter_array(struct js_iter *it, struct js_span v)
 {
-	return iter_start(it, v, '[', ']');
+	return iter_start(it, v, '[', ']', 1);
+}
+
+enum js_err
+js_iter_array_in(struct js_iter *child, const struct js_iter *parent)
+{
+	return iter_start(child, iter_rest(parent), '[', ']', parent->depth + 1);
 }
 
 /* Step over the separator before the next item; JS_END at the close. */
@@ -381,7 +447,7 @@ js_skip(struct js_iter *it, struct js_span *val)
 	const char	*p = it->p;
 	enum js_err	 rc;
 
-	if ((rc = skip_value(&p, it->end, 1)) != JS_OK)
+	if ((rc = skip_value(&p, it->end, it->depth)) != JS_OK)
 		return rc;
 	val->p = it->p;
 	val->len = (size_t)(p - it->p);
@@ -398,16 +464,6 @@ js_next_member(struct js_iter *it, struct js_span *key, struct js_span *val)
 	if ((rc = js_next_key(it, key)) != JS_OK)
 		return rc;
 	return js_skip(it, val);
-}
-
-struct js_span
-js_rest(const struct js_iter *it)
-{
-	struct js_span s;
-
-	s.p = it->p;
-	s.len = (size_t)(it->end - it->p);
-	return s;
 }
 
 void

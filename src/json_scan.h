@@ -40,6 +40,7 @@ struct js_iter {
 	const char	*p;	/* next byte to read */
 	const char	*end;	/* one past the last byte */
 	int		 count;	/* members or elements returned so far */
+	int		 depth;	/* containers open around the items, its own included */
 	char		 close;	/* '}' or ']' */
 };
 
@@ -66,12 +67,14 @@ enum js_err	 js_next_element(struct js_iter *it, struct js_span *val);
 /*
  * The same in two steps, so a member's value can be walked in place
  * without scanning it twice: js_next_key stops at the value; then either
- * js_skip it, or start a child iterator on js_rest(it), walk it to JS_END
- * and js_resume(it, &child).
+ * js_skip it, or start a child iterator on it with js_iter_array_in (the
+ * nesting limit counts the parent's depth), walk it to JS_END and
+ * js_resume(it, &child).
  */
 enum js_err	 js_next_key(struct js_iter *it, struct js_span *key);
 enum js_err	 js_skip(struct js_iter *it, struct js_span *val);
-struct js_span	 js_rest(const struct js_iter *it);
+enum js_err	 js_iter_array_in(struct js_iter *child,
+		     const struct js_iter *parent);
 void		 js_resume(struct js_iter *it, const struct js_iter *child);
 
 /* Only white space is left after the iterator (top-level documents). */

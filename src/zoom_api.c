@@ -102,7 +102,7 @@ zapi_merge_page(struct zapi_merge *m, const char *page, size_t len)
 			 * the two arrays, other members included.
 			 */
 			if (seen++ ||
-			    js_iter_array(&arr, js_rest(&it)) != JS_OK)
+			    js_iter_array_in(&arr, &it) != JS_OK)
 				return ZOOM_EBADRESP;
 			while ((rc = js_next_element(&arr, &el)) == JS_OK) {
 				if (first == NULL)

@@ -12,10 +12,13 @@ mkdir -p "$B/obj"
 DEP_CFLAGS=$(pkg-config --cflags fcgi libcurl libcjson)
 DEP_LIBS="$(pkg-config --libs fcgi libcurl libcjson) -lhttp_parser"
 FLAGS="-std=c11 -D_GNU_SOURCE -DZA_VERSION=\"fuzz\" -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all $DEP_CFLAGS"
+# An object is rebuilt when its source or any header is newer: a changed
+# struct in a header must reach every object that uses it.
+newest_h=$(ls -t src/*.h | head -n 1)
 for f in src/*.c; do
 	[ "$f" = src/main.c ] && continue
 	o="$B/obj/$(basename "$f" .c).o"
-	[ "$o" -nt "$f" ] || $CC $FLAGS -c -o "$o" "$f"
+	[ "$o" -nt "$f" ] && [ "$o" -nt "$newest_h" ] || $CC $FLAGS -c -o "$o" "$f"
 done
 for n in "$@"; do
 	rm -rf "$B/crashes/$n"

@@ -597,7 +597,7 @@ test_iter_two_step(void **state)
 	/* Walk the first value in place with a child iterator. */
 	assert_int_equal(js_next_key(&it, &key), JS_OK);
 	assert_true(js_key_is(key, "list"));
-	assert_int_equal(js_iter_array(&child, js_rest(&it)), JS_OK);
+	assert_int_equal(js_iter_array_in(&child, &it), JS_OK);
 	assert_int_equal(js_next_element(&child, &val), JS_OK);
 	assert_memory_equal(val.p, "1", 1);
 	assert_int_equal(js_next_element(&child, &val), JS_OK);
@@ -638,7 +638,7 @@ test_iter_rest_type_mismatch(void **state)
 	(void)state;
 	assert_int_equal(js_iter_object(&it, SPAN(doc)), JS_OK);
 	assert_int_equal(js_next_key(&it, &key), JS_OK);
-	assert_int_equal(js_iter_array(&child, js_rest(&it)), JS_ETYPE);
+	assert_int_equal(js_iter_array_in(&child, &it), JS_ETYPE);
 	/* Still skippable in place. */
 	assert_int_equal(js_skip(&it, &val), JS_OK);
 	assert_true(js_is_string(val));
@@ -658,7 +658,7 @@ test_iter_child_error(void **state)
 	(void)state;
 	assert_int_equal(js_iter_object(&it, SPAN(doc)), JS_OK);
 	assert_int_equal(js_next_key(&it, &key), JS_OK);
-	assert_int_equal(js_iter_array(&child, js_rest(&it)), JS_OK);
+	assert_int_equal(js_iter_array_in(&child, &it), JS_OK);
 	while ((rc = js_next_element(&child, &val)) == JS_OK)
 		;
 	assert_int_equal(rc, JS_ESYNTAX);
@@ -694,6 +694,28 @@ test_iter_depth(void **state)
 	assert_int_equal(js_next_member(&it, &key, &val), JS_EDEPTH);
 	free(inner);
 	free(doc);
+
+	/*
+	 * An element of a child array: {"p":[<62 levels>]} is 64 in all and
+	 * passes; 63 levels make 65, which js_validate refuses, and so does
+	 * the child iterator (its elements sit one level deeper).
+	 */
+	for (int levels = 62; levels <= 63; levels++) {
+		struct js_iter	child;
+		enum js_err	want = levels == 62 ? JS_OK : JS_EDEPTH;
+
+		inner = nested(levels, 1, 1);
+		assert_non_null(doc = malloc(strlen(inner) + 16));
+		sprintf(doc, "{\"p\":[%s]}", inner);
+		assert_int_equal(js_validate(doc, strlen(doc)), want);
+		assert_int_equal(js_iter_object(&it,
+		    (struct js_span){ doc, strlen(doc) }), JS_OK);
+		assert_int_equal(js_next_key(&it, &key), JS_OK);
+		assert_int_equal(js_iter_array_in(&child, &it), JS_OK);
+		assert_int_equal(js_next_element(&child, &val), want);
+		free(inner);
+		free(doc);
+	}
 }
 
 static void
