@@ -318,8 +318,10 @@ conf_load(struct config *c, struct conf_file *cf,
 		    "larger than %d bytes", CONF_MAX_BYTES);
 		goto out;
 	}
-	if ((text = malloc((size_t)st.st_size + 1)) == NULL)
+	if ((text = malloc((size_t)st.st_size + 1)) == NULL) {
+		snprintf(c->conf_error, sizeof(c->conf_error), "out of memory");
 		goto out;
+	}
 	while (n < (size_t)st.st_size &&
 	    (r = read(fd, text + n, (size_t)st.st_size - n)) != 0) {
 		if (r < 0 && errno == EINTR)
@@ -555,18 +557,17 @@ cfg_load_from(struct config *c, const char *(*lookup)(const char *),
 {
 	struct conf_file	cf = { NULL, 0 };
 	size_t			i;
+	int			file_ok;
 
 	memset(c, 0, sizeof(*c));
-	if (conf_load(c, &cf, lookup, exe_dir) < 0) {
+	/* On failure, still resolve the rest, so --check-config says more. */
+	if (!(file_ok = conf_load(c, &cf, lookup, exe_dir) == 0))
 		conf_free(&cf);
-		c->ok = 0;
-		/* Still resolve the rest, so --check-config can say more. */
-	}
 	for (i = 0; i < CFG__MAX; i++)
 		resolve(c, (enum cfg_key)i, &cf, lookup);
 	conf_free(&cf);
 	validate(c);
-	c->ok = c->conf_error[0] == '\0';
+	c->ok = file_ok && c->conf_error[0] == '\0';
 	for (i = 0; i < CFG__MAX; i++)
 		if (c->problem[i] != NULL)
 			c->ok = 0;

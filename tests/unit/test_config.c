@@ -442,6 +442,47 @@ test_conf_file_found(void **state)
 	cfg_free(&c);
 }
 
+/*
+ * Linked with -Wl,--wrap=malloc (Makefile): allocations of at least
+ * fail_malloc_from bytes fail while it is non-zero.
+ */
+void	*__real_malloc(size_t);
+void	*__wrap_malloc(size_t);
+static size_t	 fail_malloc_from;
+
+void *
+__wrap_malloc(size_t n)
+{
+	if (fail_malloc_from != 0 && n >= fail_malloc_from)
+		return NULL;
+	return __real_malloc(n);
+}
+
+static void
+test_conf_file_out_of_memory(void **state)
+{
+	struct config	c;
+	char		conf[4096];
+	size_t		n;
+
+	(void)state;
+	/* A valid file of n bytes whose text buffer (n + 1) cannot be had. */
+	n = (size_t)snprintf(conf, sizeof(conf), "INTERNAL_API_KEY=" API_KEY "\n"
+	    "ZOOM_ACCOUNT_ID=" ACCOUNT "\nZOOM_CLIENT_ID=" CLIENT_ID "\n"
+	    "ZOOM_CLIENT_SECRET=" CLIENT_SECRET "\n# %03000d\n", 0);
+	write_conf(conf, 0600);
+	fail_malloc_from = n + 1;
+	load(&c);
+	fail_malloc_from = 0;
+	/* Not a silent start without the file's settings. */
+	assert_false(c.ok);
+	assert_string_equal(c.conf_error, "out of memory");
+	cfg_free(&c);
+	load(&c);
+	assert_true(c.ok);
+	cfg_free(&c);
+}
+
 static void
 test_conf_file_value_vs_file(void **state)
 {
@@ -1129,6 +1170,7 @@ main(void)
 		T(test_name_file_problems),
 		T(test_precedence),
 		T(test_conf_file_found),
+		T(test_conf_file_out_of_memory),
 		T(test_conf_file_value_vs_file),
 		T(test_conf_named_by_env),
 		T(test_conf_permissions),
