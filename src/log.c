@@ -8,6 +8,7 @@
 #include "log.h"
 
 #define LOG_LINE_MAX	1024
+#define LOG_PREFIX	"zoom-attendees: "
 
 /*
  * write(2) itself, not stdio: stderr's FILE lock made the worker threads
@@ -41,8 +42,8 @@ log_emit(int with_errno, int saved_errno, const char *fmt, va_list ap)
 	size_t	 n, i;
 	int	 r;
 
-	r = snprintf(line, sizeof(line), "zoom-attendees: ");
-	n = (size_t)r;
+	n = sizeof(LOG_PREFIX) - 1;
+	memcpy(line, LOG_PREFIX, n);
 	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	if (r > 0)
 		n += (size_t)r < sizeof(line) - n ? (size_t)r : sizeof(line) - n - 1;
