@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <netdb.h>
@@ -324,15 +325,18 @@ fcgi_serve(struct app *app, int listen_fd)
 /*
  * --listen: a unix socket path (anything with a '/'), "host:port" or
  * ":port" (every address). Done here rather than by FCGX_OpenSocket,
- * which calls exit() itself on failure. Returns the fd, or -1 (logged).
+ * which calls exit() itself on failure. socket_mode: the unix socket's
+ * permission bits, exactly, or -1 for what the umask leaves. Returns the
+ * fd, or -1 (logged).
  */
 int
-fcgi_listen(const char *addr)
+fcgi_listen(const char *addr, int socket_mode)
 {
 	struct sockaddr_un	 sun;
 	struct addrinfo		 hints, *res = NULL;
 	const char		*colon;
 	char			 host[256];
+	mode_t			 old_umask = 0;
 	int			 fd = -1, one = 1, rc;
 
 	if (strchr(addr, '/') != NULL) {
@@ -344,11 +348,25 @@ fcgi_listen(const char *addr)
 		sun.sun_family = AF_UNIX;
 		memcpy(sun.sun_path, addr, strlen(addr) + 1);
 		(void)unlink(addr);	/* a stale socket of an earlier run */
-		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-		    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-		    listen(fd, LISTEN_BACKLOG) < 0)
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+			goto fail;
+		/*
+		 * The mode is set by the umask at bind, not by a chmod after
+		 * it: the socket never exists with more permissions than asked.
+		 * Start-up is single-threaded, so the umask is ours to change.
+		 */
+		if (socket_mode >= 0)
+			old_umask = umask((mode_t)(~socket_mode & 0777));
+		rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+		if (socket_mode >= 0)
+			umask(old_umask);
+		if (rc < 0 || listen(fd, LISTEN_BACKLOG) < 0)
 			goto fail;
 		return fd;
+	}
+	if (socket_mode >= 0) {
+		log_warnx("--socket-mode applies to a unix socket path only");
+		return -1;
 	}
 	if ((colon = strrchr(addr, ':')) == NULL ||
 	    (size_t)(colon - addr) >= sizeof(host)) {

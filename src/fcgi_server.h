@@ -9,9 +9,11 @@
 
 /*
  * --listen ADDRESS: a unix socket path (anything with a '/'), "host:port"
- * or ":port". The listening fd, or -1 (the reason is logged).
+ * or ":port". socket_mode (--socket-mode): a unix socket's permission
+ * bits, or -1 to leave them to the umask. The listening fd, or -1 (the
+ * reason is logged).
  */
-int	 fcgi_listen(const char *addr);
+int	 fcgi_listen(const char *addr, int socket_mode);
 
 /* The socket systemd passed to this process (fd 3), or -1. */
 int	 fcgi_systemd_socket(void);

@@ -25,7 +25,8 @@
 #define CGI_DRAIN_MAX	(64LL * 1024 * 1024) /* unread CGI body read before exit */
 
 static const char usage[] =
-"usage: zoom-attendees [--listen ADDRESS] [--check-config] [--help] [--version]\n"
+"usage: zoom-attendees [--listen ADDRESS [--socket-mode MODE]] [--check-config]\n"
+"                      [--help] [--version]\n"
 "\n"
 "FastCGI responder for POST /api/zoom/get-meeting-attendees.\n"
 "\n"
@@ -33,6 +34,10 @@ static const char usage[] =
 "                    socket path. Without it the program serves FastCGI on\n"
 "                    the socket its manager passed (spawn-fcgi, mod_fcgid,\n"
 "                    systemd), or one plain CGI request.\n"
+"  --socket-mode MODE\n"
+"                    permissions, in octal, of the unix socket --listen\n"
+"                    makes (660: the web server's group may connect);\n"
+"                    without it, what the umask leaves.\n"
 "  --check-config    report every setting (never its value) and exit\n"
 "                    non-zero when the configuration is incomplete.\n"
 "  --help            this text.\n"
@@ -120,12 +125,29 @@ serve_cgi(struct app *app)
 
 /* ---- start-up -------------------------------------------------------- */
 
+/* "660", "0660": permission bits in octal, 0 to 0777; -1 if not that. */
+static int
+parse_mode(const char *s)
+{
+	int	 mode = 0;
+
+	if (*s == '\0' || strlen(s) > 4)
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '7')
+			return -1;
+		mode = mode * 8 + (*s - '0');
+	}
+	return mode <= 0777 ? mode : -1;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct app	 app;
 	const char	*listen_addr = NULL;
 	int		 i, check = 0, fastcgi, listen_fd, rc = 0;
+	int		 socket_mode = -1;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -138,11 +160,22 @@ main(int argc, char *argv[])
 			check = 1;
 		} else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
 			listen_addr = argv[++i];
+		} else if (strcmp(argv[i], "--socket-mode") == 0 && i + 1 < argc) {
+			if ((socket_mode = parse_mode(argv[++i])) < 0) {
+				fprintf(stderr, "zoom-attendees: --socket-mode %s: "
+				    "expected octal permissions, 0 to 777\n",
+				    argv[i]);
+				return 2;
+			}
 		} else {
 			fprintf(stderr, "zoom-attendees: unknown argument %s\n%s",
 			    argv[i], usage);
 			return 2;
 		}
+	}
+	if (socket_mode >= 0 && listen_addr == NULL) {
+		fprintf(stderr, "zoom-attendees: --socket-mode needs --listen\n");
+		return 2;
 	}
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -181,7 +214,7 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	if (listen_addr != NULL) {
-		if ((listen_fd = fcgi_listen(listen_addr)) < 0) {
+		if ((listen_fd = fcgi_listen(listen_addr, socket_mode)) < 0) {
 			rc = 1;
 			goto out;
 		}

@@ -1892,18 +1892,42 @@ def _(h):
             fail("--check-config printed a value")
 
 
+def listen_unix(h, sock, *extra, umask=None):
+    """The responder on --listen sock (with extra arguments), started with
+    the given umask; returns once the socket exists."""
+    old = os.umask(umask) if umask is not None else None
+    try:
+        p = h.spawn([h.bin, "--listen", sock] + list(extra),
+                    env=h.base_env(), stdout=subprocess.DEVNULL,
+                    stderr=open(h.responder_log, "ab"))
+    finally:
+        if old is not None:
+            os.umask(old)
+    deadline = time.monotonic() + 5
+    while not os.path.exists(sock):
+        if p.poll() is not None or time.monotonic() > deadline:
+            h.kill(p)
+            fail("no socket at %s (exit %r)" % (sock, p.poll()))
+        time.sleep(0.02)
+    return p
+
+
+def fcgi_healthz(sock, what):
+    out, _ = fcgi_request(sock, {
+        "GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": "GET",
+        "REQUEST_URI": HEALTH_PATH, "SCRIPT_NAME": HEALTH_PATH,
+        "DOCUMENT_URI": HEALTH_PATH, "CONTENT_LENGTH": "0",
+        "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1"}, b"")
+    r = parse_cgi_output(out, what)
+    if r.status != 200:
+        fail("healthz, %s: %r" % (what, r))
+
+
 @case("fastcgi_unix_socket")
 def _(h):
     sock = os.path.join(h.tmp, "za.sock")
-    p = h.spawn([h.bin, "--listen", sock], env=h.base_env(),
-                stdout=subprocess.DEVNULL,
-                stderr=open(h.responder_log, "ab"))
+    p = listen_unix(h, sock)
     try:
-        deadline = time.monotonic() + 5
-        while not os.path.exists(sock):
-            if p.poll() is not None or time.monotonic() > deadline:
-                fail("no socket at %s (exit %r)" % (sock, p.poll()))
-            time.sleep(0.02)
         body = json.dumps({"zoomCallId": SMALL}).encode()
         params = {
             "GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": "POST",
@@ -1918,17 +1942,52 @@ def _(h):
             h.exchanges.append(r)
             check_common(r)
             expect_ok(r, SMALL, "FastCGI over a unix socket, request %d" % i)
-        out, _ = fcgi_request(sock, dict(params, REQUEST_METHOD="GET",
-                                         REQUEST_URI=HEALTH_PATH,
-                                         SCRIPT_NAME=HEALTH_PATH,
-                                         DOCUMENT_URI=HEALTH_PATH,
-                                         CONTENT_LENGTH="0"), b"")
-        r = parse_cgi_output(out, "fastcgi unix healthz")
-        if r.status != 200:
-            fail("healthz over the unix socket: %r" % r)
+        fcgi_healthz(sock, "over the unix socket")
     finally:
         h.kill(p)
         h.procs.remove(p)
+
+
+@case("fastcgi_unix_socket_mode")
+def _(h):
+    # --socket-mode gives exactly those permissions, whatever the umask:
+    # it adds what the umask takes away, and takes away what it leaves.
+    for mode, umask in ((0o660, 0o077), (0o600, 0o000)):
+        sock = os.path.join(h.tmp, "za-%o.sock" % mode)
+        p = listen_unix(h, sock, "--socket-mode", "%o" % mode, umask=umask)
+        try:
+            got = stat.S_IMODE(os.stat(sock).st_mode)
+            if got != mode:
+                fail("--socket-mode %o with umask %03o: socket mode %03o"
+                     % (mode, umask, got))
+            fcgi_healthz(sock, "socket mode %o" % mode)
+        finally:
+            h.kill(p)
+            h.procs.remove(p)
+    # Without it, the umask decides (as before).
+    sock = os.path.join(h.tmp, "za-umask.sock")
+    p = listen_unix(h, sock, umask=0o007)
+    try:
+        got = stat.S_IMODE(os.stat(sock).st_mode)
+        if got != 0o770:
+            fail("no --socket-mode, umask 007: socket mode %03o" % got)
+    finally:
+        h.kill(p)
+        h.procs.remove(p)
+    # Misuse is refused before anything listens.
+    for argv, rc, says in (
+            (["--listen", sock, "--socket-mode", "999"], 2, b"expected octal"),
+            (["--listen", sock, "--socket-mode", "6600"], 2, b"expected octal"),
+            (["--listen", sock, "--socket-mode", ""], 2, b"expected octal"),
+            (["--socket-mode", "660"], 2, b"needs --listen"),
+            (["--listen", "127.0.0.1:%d" % free_port(), "--socket-mode",
+              "660"], 1, b"unix socket path only")):
+        r = subprocess.run([h.bin] + argv, env=h.base_env(),
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=10)
+        if r.returncode != rc or says not in r.stderr:
+            fail("%s: exit %r, stderr %r" % (" ".join(argv), r.returncode,
+                                             r.stderr[:200]))
 
 
 @case("responder_clean_shutdown")
