@@ -16,15 +16,24 @@ def free_port():
     return port
 
 
-def wait_port(port, timeout=10.0):
-    end = time.time() + timeout
-    while time.time() < end:
+def port_ready(port, proc=None, seconds=10.0):
+    """True once something accepts on 127.0.0.1:port; False if proc (the
+    process that should listen there) exits first, or after seconds."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
         try:
             socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
+            return True
         except OSError:
             time.sleep(0.02)
-    raise RuntimeError("nothing listens on port %d" % port)
+    return False
+
+
+def wait_port(port, timeout=10.0):
+    if not port_ready(port, seconds=timeout):
+        raise RuntimeError("nothing listens on port %d" % port)
 
 
 def participant(i):

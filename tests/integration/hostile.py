@@ -550,7 +550,7 @@ class Hostile(itest.Harness):
                                 stdout=itest.subprocess.DEVNULL,
                                 stderr=open(os.path.join(
                                     self.tmp, "nginx.stderr"), "ab"))
-        if not itest.wait_port(self.nport, self.nginx) or \
+        if not itest.port_ready(self.nport, self.nginx) or \
                 not os.path.exists(self.notice_log):
             raise RuntimeError("nginx did not restart with both logs")
 

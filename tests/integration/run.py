@@ -40,7 +40,7 @@ STANDIN = os.path.join(ROOT, "tests", "zoom_standin.py")
 LOCATION_CONF = os.path.join(ROOT, "nginx", "zoom-attendees.location.conf")
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 import zoom_standin  # noqa: E402  (dataset and encoding rules, for checks)
-from fast_standin import free_port  # noqa: E402
+from fast_standin import free_port, port_ready  # noqa: E402
 
 API_PATH = "/api/zoom/get-meeting-attendees"
 HEALTH_PATH = "/api/zoom/healthz"
@@ -73,19 +73,6 @@ class Failure(Exception):
 def fail(msg):
     raise Failure(msg)
 
-
-
-def wait_port(port, proc, seconds=10.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            return False
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return True
-        except OSError:
-            time.sleep(0.02)
-    return False
 
 
 def short(b, n=300):
@@ -396,7 +383,7 @@ class Harness:
             [self.bin, "--listen", "127.0.0.1:%d" % self.rport],
             env=env or self.base_env(), stdout=subprocess.DEVNULL,
             stderr=open(self.responder_log, "ab"))
-        if not wait_port(self.rport, self.responder):
+        if not port_ready(self.rport, self.responder):
             raise RuntimeError("the responder did not listen on 127.0.0.1:%d"
                                " (exit %s); its log:\n%s" % (
                                    self.rport, self.responder.poll(),
@@ -451,7 +438,7 @@ http {{
             [nginx, "-p", d, "-c", path, "-e", self.nginx_log],
             stdout=subprocess.DEVNULL,
             stderr=open(os.path.join(self.tmp, "nginx.stderr"), "ab"))
-        if not wait_port(self.nport, self.nginx):
+        if not port_ready(self.nport, self.nginx):
             raise RuntimeError("nginx did not start: %s" % short(
                 open(os.path.join(self.tmp, "nginx.stderr")).read() +
                 open(self.nginx_log).read(), 2000))

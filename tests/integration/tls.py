@@ -193,7 +193,7 @@ class Tls:
                     self.ca, BUNDLE] + argv
         log = open(os.path.join(self.tmp, "responder.log"), "ab")
         p = self.spawn(argv, env=env, stderr=log)
-        if not it.wait_port(port, p):
+        if not it.port_ready(port, p):
             raise RuntimeError("the responder did not start: %s" % open(
                 os.path.join(self.tmp, "responder.log")).read()[-1000:])
         return p, port
