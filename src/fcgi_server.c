@@ -322,12 +322,18 @@ fcgi_serve(struct app *app, int listen_fd)
 	return rc;
 }
 
+int
+fcgi_is_unix_path(const char *addr)
+{
+	return strchr(addr, '/') != NULL;
+}
+
 /*
- * --listen: a unix socket path (anything with a '/'), "host:port" or
- * ":port" (every address). Done here rather than by FCGX_OpenSocket,
- * which calls exit() itself on failure. socket_mode: the unix socket's
- * permission bits, exactly, or -1 for what the umask leaves. Returns the
- * fd, or -1 (logged).
+ * --listen: a unix socket path, "host:port" or ":port" (every address).
+ * Done here rather than by FCGX_OpenSocket, which calls exit() itself on
+ * failure. socket_mode: the unix socket's permission bits, exactly, or -1
+ * for what the umask leaves (unused for TCP). Returns the fd, or -1
+ * (logged).
  */
 int
 fcgi_listen(const char *addr, int socket_mode)
@@ -339,7 +345,7 @@ fcgi_listen(const char *addr, int socket_mode)
 	mode_t			 old_umask = 0;
 	int			 fd = -1, one = 1, rc;
 
-	if (strchr(addr, '/') != NULL) {
+	if (fcgi_is_unix_path(addr)) {
 		if (strlen(addr) >= sizeof(sun.sun_path)) {
 			log_warnx("--listen %s: path too long", addr);
 			return -1;
@@ -363,10 +369,6 @@ fcgi_listen(const char *addr, int socket_mode)
 		if (rc < 0 || listen(fd, LISTEN_BACKLOG) < 0)
 			goto fail;
 		return fd;
-	}
-	if (socket_mode >= 0) {
-		log_warnx("--socket-mode applies to a unix socket path only");
-		return -1;
 	}
 	if ((colon = strrchr(addr, ':')) == NULL ||
 	    (size_t)(colon - addr) >= sizeof(host)) {

@@ -7,10 +7,13 @@
 
 #include "handler.h"
 
+/* --listen ADDRESS names a unix socket: it has a '/' ("./za.sock"). */
+int	 fcgi_is_unix_path(const char *addr);
+
 /*
- * --listen ADDRESS: a unix socket path (anything with a '/'), "host:port"
- * or ":port". socket_mode (--socket-mode): a unix socket's permission
- * bits, or -1 to leave them to the umask. The listening fd, or -1 (the
+ * --listen ADDRESS: a unix socket path, "host:port" or ":port".
+ * socket_mode (--socket-mode): a unix socket's permission bits, or -1 to
+ * leave them to the umask; not used for TCP. The listening fd, or -1 (the
  * reason is logged).
  */
 int	 fcgi_listen(const char *addr, int socket_mode);

@@ -91,7 +91,8 @@ utf8_len(const unsigned char *p, const unsigned char *end)
  * lost, and a false flag can only sit above a true one: in memory order
  * (little-endian) the first flagged byte is the first special byte, and
  * the word's trailing zero bits count the plain bytes before it. Short
- * strings, the common case in Zoom's answers, so never take the byte loop.
+ * strings, the common case in Zoom's answers, so take the byte loop only
+ * within 7 bytes of the end (or on a big-endian build).
  */
 static inline const unsigned char *
 skip_plain(const unsigned char *p, const unsigned char *e)
@@ -263,6 +264,8 @@ skip_key(const char **pp, const char *end)
  * innermost), which JS_MAX_DEPTH keeps within 64 bits, so hostile nesting
  * costs no C stack and a value costs no call.
  */
+_Static_assert(JS_MAX_DEPTH <= 64, "skip_value keeps open containers in 64 bits");
+
 static enum js_err
 skip_value(const char **pp, const char *end, int depth)
 {

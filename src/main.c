@@ -131,14 +131,15 @@ parse_mode(const char *s)
 {
 	int	 mode = 0;
 
-	if (*s == '\0' || strlen(s) > 4)
+	if (*s == '\0')
 		return -1;
 	for (; *s != '\0'; s++) {
 		if (*s < '0' || *s > '7')
 			return -1;
-		mode = mode * 8 + (*s - '0');
+		if ((mode = mode * 8 + (*s - '0')) > 0777)
+			return -1;	/* also keeps the sum from overflowing */
 	}
-	return mode <= 0777 ? mode : -1;
+	return mode;
 }
 
 int
@@ -173,8 +174,10 @@ main(int argc, char *argv[])
 			return 2;
 		}
 	}
-	if (socket_mode >= 0 && listen_addr == NULL) {
-		fprintf(stderr, "zoom-attendees: --socket-mode needs --listen\n");
+	if (socket_mode >= 0 && (listen_addr == NULL ||
+	    !fcgi_is_unix_path(listen_addr))) {
+		fprintf(stderr, "zoom-attendees: --socket-mode needs --listen "
+		    "with a unix socket path (one with a '/', e.g. ./za.sock)\n");
 		return 2;
 	}
 

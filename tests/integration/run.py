@@ -1891,12 +1891,19 @@ def listen_unix(h, sock, *extra, umask=None):
         if old is not None:
             os.umask(old)
     deadline = time.monotonic() + 5
-    while not os.path.exists(sock):
+    while True:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(sock)     # bound and listening, not just bound
+            return p
+        except OSError:
+            pass
+        finally:
+            s.close()
         if p.poll() is not None or time.monotonic() > deadline:
             h.kill(p)
-            fail("no socket at %s (exit %r)" % (sock, p.poll()))
+            fail("nothing listens at %s (exit %r)" % (sock, p.poll()))
         time.sleep(0.02)
-    return p
 
 
 def fcgi_healthz(sock, what):
@@ -1939,9 +1946,9 @@ def _(h):
 def _(h):
     # --socket-mode gives exactly those permissions, whatever the umask:
     # it adds what the umask takes away, and takes away what it leaves.
-    for mode, umask in ((0o660, 0o077), (0o600, 0o000)):
+    for mode, text, umask in ((0o660, "660", 0o077), (0o600, "0600", 0o000)):
         sock = os.path.join(h.tmp, "za-%o.sock" % mode)
-        p = listen_unix(h, sock, "--socket-mode", "%o" % mode, umask=umask)
+        p = listen_unix(h, sock, "--socket-mode", text, umask=umask)
         try:
             got = stat.S_IMODE(os.stat(sock).st_mode)
             if got != mode:
@@ -1966,9 +1973,12 @@ def _(h):
             (["--listen", sock, "--socket-mode", "999"], 2, b"expected octal"),
             (["--listen", sock, "--socket-mode", "6600"], 2, b"expected octal"),
             (["--listen", sock, "--socket-mode", ""], 2, b"expected octal"),
+            (["--listen", sock, "--socket-mode", "-1"], 2, b"expected octal"),
             (["--socket-mode", "660"], 2, b"needs --listen"),
             (["--listen", "127.0.0.1:%d" % free_port(), "--socket-mode",
-              "660"], 1, b"unix socket path only")):
+              "660"], 2, b"unix socket path"),
+            (["--check-config", "--listen", ":9000", "--socket-mode", "660"],
+             2, b"unix socket path")):
         r = subprocess.run([h.bin] + argv, env=h.base_env(),
                            stdin=subprocess.DEVNULL, capture_output=True,
                            timeout=10)
