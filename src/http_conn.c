@@ -397,42 +397,42 @@ read_answer(struct http_conn *c, int64_t deadline, int *keep)
 
 	*keep = 0;
 	for (;;) {
-		/*
-		 * Wait first: the answer is never there the moment the request
-		 * left, and TLS bytes already read are consumed below before
-		 * the next wait.
-		 */
-		if ((w = wait_socket(c->sock, POLLIN, deadline)) == 0)
+		/* A server that never lets the socket drain: still ours. */
+		if (now_ms() >= deadline)
 			return CURLE_OPERATION_TIMEDOUT;
-		if (w < 0)
-			return CURLE_RECV_ERROR;
-		for (;;) {
-			/* A server that never lets the socket drain: still ours. */
-			if (now_ms() >= deadline)
+		/*
+		 * Read first, wait only when nothing is there: on a busy
+		 * machine the upstream has usually answered while this thread
+		 * was sending (the send woke it), so a wait first would be a
+		 * poll for nothing. TLS bytes libcurl holds are read here too.
+		 */
+		cc = curl_easy_recv(c->curl, c->in, sizeof(c->in), &n);
+		if (cc == CURLE_AGAIN) {
+			if ((w = wait_socket(c->sock, POLLIN, deadline)) == 0)
 				return CURLE_OPERATION_TIMEDOUT;
-			cc = curl_easy_recv(c->curl, c->in, sizeof(c->in), &n);
-			if (cc == CURLE_AGAIN)
-				break;
-			if (cc != CURLE_OK)
-				return c->got_bytes ? CURLE_RECV_ERROR :
-				    CURLE_GOT_NOTHING;
-			st = http_conn_parse(c, c->in, n, &used);
-			if (n == 0 && st != HTTP_PARSE_DONE)	/* cut short */
-				return c->got_bytes ? CURLE_PARTIAL_FILE :
-				    CURLE_GOT_NOTHING;
-			if (st == HTTP_PARSE_DONE) {
-				*keep = n > 0 && used == n &&
-				    http_should_keep_alive(&c->parser);
-				return CURLE_OK;
-			}
-			if (st == HTTP_PARSE_ERROR) {
-				if (c->answer->too_big)
-					return CURLE_WRITE_ERROR;
-				snprintf(c->errbuf, CURL_ERROR_SIZE,
-				    "malformed HTTP answer (%s)",
-				    http_errno_name(HTTP_PARSER_ERRNO(&c->parser)));
-				return CURLE_WEIRD_SERVER_REPLY;
-			}
+			if (w < 0)
+				return CURLE_RECV_ERROR;
+			continue;
+		}
+		if (cc != CURLE_OK)
+			return c->got_bytes ? CURLE_RECV_ERROR :
+			    CURLE_GOT_NOTHING;
+		st = http_conn_parse(c, c->in, n, &used);
+		if (n == 0 && st != HTTP_PARSE_DONE)	/* cut short */
+			return c->got_bytes ? CURLE_PARTIAL_FILE :
+			    CURLE_GOT_NOTHING;
+		if (st == HTTP_PARSE_DONE) {
+			*keep = n > 0 && used == n &&
+			    http_should_keep_alive(&c->parser);
+			return CURLE_OK;
+		}
+		if (st == HTTP_PARSE_ERROR) {
+			if (c->answer->too_big)
+				return CURLE_WRITE_ERROR;
+			snprintf(c->errbuf, CURL_ERROR_SIZE,
+			    "malformed HTTP answer (%s)",
+			    http_errno_name(HTTP_PARSER_ERRNO(&c->parser)));
+			return CURLE_WEIRD_SERVER_REPLY;
 		}
 	}
 }
