@@ -239,9 +239,12 @@ skip_literal(const char **pp, const char *end, const char *lit)
 	return JS_OK;
 }
 
-/* A member's key and its colon; *pp is past white space, ends past ':'. */
+/*
+ * A member's key and its colon; *pp is past white space, ends past ':'.
+ * *key: the raw text between the key's quotes.
+ */
 static enum js_err
-skip_key(const char **pp, const char *end)
+skip_key(const char **pp, const char *end, struct js_span *key)
 {
 	const char	*p = *pp;
 	enum js_err	 rc;
@@ -250,6 +253,8 @@ skip_key(const char **pp, const char *end)
 		return JS_ESYNTAX;
 	if ((rc = skip_string(&p, end)) != JS_OK)
 		return rc;
+	key->p = *pp + 1;
+	key->len = (size_t)(p - *pp) - 2;
 	p = skip_ws(p, end);
 	if (p >= end || *p != ':')
 		return JS_ESYNTAX;
@@ -270,6 +275,7 @@ static enum js_err
 skip_value(const char **pp, const char *end, int depth)
 {
 	const char	*p = *pp;
+	struct js_span	 key;		/* unused: keys are only skipped */
 	uint64_t	 objects = 0;
 	int		 open = 0;
 	enum js_err	 rc;
@@ -293,7 +299,8 @@ skip_value(const char **pp, const char *end, int depth)
 				rc = JS_OK;
 				break;
 			}
-			if ((objects & 1) && (rc = skip_key(&p, end)) != JS_OK)
+			if ((objects & 1) &&
+			    (rc = skip_key(&p, end, &key)) != JS_OK)
 				return rc;
 			continue;		/* to its first value */
 		case '"':
@@ -332,7 +339,8 @@ skip_value(const char **pp, const char *end, int depth)
 			if (*p != ',')
 				return JS_ESYNTAX;
 			p = skip_ws(p + 1, end);
-			if ((objects & 1) && (rc = skip_key(&p, end)) != JS_OK)
+			if ((objects & 1) &&
+			    (rc = skip_key(&p, end, &key)) != JS_OK)
 				return rc;
 			break;
 		}
@@ -424,23 +432,15 @@ iter_sep(struct js_iter *it)
 enum js_err
 js_next_key(struct js_iter *it, struct js_span *key)
 {
-	const char	*p, *start;
+	const char	*p;
 	enum js_err	 rc;
 
 	if ((rc = iter_sep(it)) != JS_OK)
 		return rc;
 	p = it->p;
-	if (p >= it->end || *p != '"')
-		return JS_ESYNTAX;
-	start = p;
-	if ((rc = skip_string(&p, it->end)) != JS_OK)
+	if ((rc = skip_key(&p, it->end, key)) != JS_OK)
 		return rc;
-	key->p = start + 1;
-	key->len = (size_t)(p - start) - 2;
-	p = skip_ws(p, it->end);
-	if (p >= it->end || *p != ':')
-		return JS_ESYNTAX;
-	it->p = skip_ws(p + 1, it->end);
+	it->p = skip_ws(p, it->end);
 	return JS_OK;
 }
 
