@@ -309,9 +309,13 @@ http_curl_budget(CURL *k, int64_t left)
 	    (long)(left < ZHTTP_CONNECT_MS ? left : ZHTTP_CONNECT_MS));
 }
 
-/* Wait until sock is ready for events; 1 ready, 0 deadline, -1 error. */
-static int
-wait_socket(curl_socket_t sock, short events, int64_t deadline)
+/*
+ * Wait until sock is ready for events: CURLE_OK, CURLE_OPERATION_TIMEDOUT
+ * at the deadline, or failed (the caller's send or receive error).
+ */
+static CURLcode
+wait_socket(curl_socket_t sock, short events, int64_t deadline,
+    CURLcode failed)
 {
 	struct pollfd	pfd = { .fd = sock, .events = events };
 	int64_t		left;
@@ -319,12 +323,12 @@ wait_socket(curl_socket_t sock, short events, int64_t deadline)
 
 	for (;;) {
 		if ((left = deadline - now_ms()) <= 0)
-			return 0;
+			return CURLE_OPERATION_TIMEDOUT;
 		n = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
 		if (n > 0)
-			return 1;
+			return CURLE_OK;
 		if (n < 0 && errno != EINTR)
-			return -1;
+			return failed;
 	}
 }
 
@@ -367,16 +371,14 @@ send_request(struct http_conn *c, int64_t deadline)
 {
 	size_t		 off = 0, n;
 	CURLcode	 cc;
-	int		 w;
 
 	while (off < c->req.len) {
 		cc = curl_easy_send(c->curl, c->req.data + off,
 		    c->req.len - off, &n);
 		if (cc == CURLE_AGAIN) {
-			if ((w = wait_socket(c->sock, POLLOUT, deadline)) == 0)
-				return CURLE_OPERATION_TIMEDOUT;
-			if (w < 0)
-				return CURLE_SEND_ERROR;
+			if ((cc = wait_socket(c->sock, POLLOUT, deadline,
+			    CURLE_SEND_ERROR)) != CURLE_OK)
+				return cc;
 			continue;
 		}
 		if (cc != CURLE_OK)
@@ -393,7 +395,6 @@ read_answer(struct http_conn *c, int64_t deadline, int *keep)
 	enum http_parse	 st;
 	CURLcode	 cc;
 	size_t		 n, used;
-	int		 w;
 
 	*keep = 0;
 	for (;;) {
@@ -408,10 +409,9 @@ read_answer(struct http_conn *c, int64_t deadline, int *keep)
 		 */
 		cc = curl_easy_recv(c->curl, c->in, sizeof(c->in), &n);
 		if (cc == CURLE_AGAIN) {
-			if ((w = wait_socket(c->sock, POLLIN, deadline)) == 0)
-				return CURLE_OPERATION_TIMEDOUT;
-			if (w < 0)
-				return CURLE_RECV_ERROR;
+			if ((cc = wait_socket(c->sock, POLLIN, deadline,
+			    CURLE_RECV_ERROR)) != CURLE_OK)
+				return cc;
 			continue;
 		}
 		if (cc != CURLE_OK)
