@@ -63,3 +63,18 @@ def write_pages(root, meeting, total, page_size=300):
         name = "p.json" if n == 0 else "ptok%d.json" % (n + 1)
         with open(os.path.join(d, name), "w") as f:
             json.dump(body, f, separators=(",", ":"))
+
+
+def write_meetings(tmp, meetings):
+    """The pages of each (meeting id, participant count) under tmp/data,
+    all of tmp readable by nginx's worker user; returns the data folder."""
+    data = os.path.join(tmp, "data")
+    for meeting, total in meetings:
+        write_pages(data, meeting, total)
+    os.chmod(tmp, 0o755)
+    for root, dirs, files in os.walk(tmp):
+        for x in dirs:
+            os.chmod(os.path.join(root, x), 0o755)
+        for x in files:
+            os.chmod(os.path.join(root, x), 0o644)
+    return data

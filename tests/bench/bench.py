@@ -39,7 +39,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-from fast_standin import free_port, wait_port, write_pages  # noqa: E402
+from fast_standin import free_port, wait_port, write_meetings  # noqa: E402
 LOCATION_CONF = os.path.join(ROOT, "nginx", "zoom-attendees.location.conf")
 ECHO_MODULE = "/usr/lib/nginx/modules/ngx_http_echo_module.so"
 KEY = "bench-internal-key-0123456789"
@@ -246,16 +246,8 @@ class Bench:
         self.args = args
         self.round_secs = max(2, int(args.seconds * 0.4))
         self.tmp = tempfile.mkdtemp(prefix="za-bench-")
-        os.chmod(self.tmp, 0o755)
-        self.data = os.path.join(self.tmp, "data")
-        write_pages(self.data, SMALL_ID, 12)
-        write_pages(self.data, LARGE_ID, 1000)
-        os.chmod(self.tmp, 0o755)
-        for root, dirs, files in os.walk(self.tmp):
-            for x in dirs:
-                os.chmod(os.path.join(root, x), 0o755)
-            for x in files:
-                os.chmod(os.path.join(root, x), 0o644)
+        self.data = write_meetings(self.tmp,
+                                   [(SMALL_ID, 12), (LARGE_ID, 1000)])
         # A private copy of the binary: its path finds the workers.
         self.binary = os.path.join(self.tmp, "zoom-attendees")
         shutil.copy(args.bin, self.binary)

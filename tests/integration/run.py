@@ -75,6 +75,16 @@ def fail(msg):
 
 
 
+def wait_port_file(pf, proc, what, seconds=10.0):
+    """The port a stand-in wrote to pf (--port-file) once it listens."""
+    deadline = time.monotonic() + seconds
+    while not os.path.exists(pf):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("%s did not start" % what)
+        time.sleep(0.02)
+    return int(open(pf).read())
+
+
 def short(b, n=300):
     if isinstance(b, bytes):
         b = b.decode("utf-8", "replace")
@@ -348,12 +358,7 @@ class Harness:
         self.standin = self.spawn(argv, stdout=subprocess.DEVNULL,
                                   stderr=open(os.path.join(
                                       self.tmp, "standin.stderr"), "ab"))
-        deadline = time.monotonic() + 10
-        while not os.path.exists(pf):
-            if self.standin.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the Zoom stand-in did not start")
-            time.sleep(0.02)
-        self.sport = int(open(pf).read())
+        self.sport = wait_port_file(pf, self.standin, "the Zoom stand-in")
         self.ctl("reset")
 
     def base_env(self, **over):

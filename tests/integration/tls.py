@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -135,12 +134,7 @@ class Tls:
              "--account-id", it.ACCOUNT_ID,
              "--tls-cert", os.path.join(self.tmp, "server.pem"),
              "--tls-key", os.path.join(self.tmp, "server.key")])
-        deadline = time.monotonic() + 10
-        while not os.path.exists(pf):
-            if self.standin.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the TLS stand-in did not start")
-            time.sleep(0.02)
-        self.sport = int(open(pf).read())
+        self.sport = it.wait_port_file(pf, self.standin, "the TLS stand-in")
 
     def spawn(self, argv, **kw):
         p = subprocess.Popen(argv, stdout=subprocess.DEVNULL,

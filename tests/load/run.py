@@ -50,7 +50,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
-from fast_standin import free_port, wait_port, write_pages  # noqa: E402
+from fast_standin import free_port, wait_port, write_meetings  # noqa: E402
 LOCATION_CONF = os.path.join(ROOT, "nginx", "zoom-attendees.location.conf")
 API = "/api/zoom/get-meeting-attendees"
 KEY = "load-internal-key-" + os.urandom(8).hex()
@@ -237,17 +237,9 @@ class Load:
     def __init__(self, a):
         self.a = a
         self.tmp = tempfile.mkdtemp(prefix="za-load-")
-        os.chmod(self.tmp, 0o755)
         self.procs = []
         self.workers = []
-        self.data = os.path.join(self.tmp, "data")
-        write_pages(self.data, SMALL, 12)
-        write_pages(self.data, LARGE, 1000)
-        for root, dirs, files in os.walk(self.tmp):
-            for x in dirs:
-                os.chmod(os.path.join(root, x), 0o755)
-            for x in files:
-                os.chmod(os.path.join(root, x), 0o644)
+        self.data = write_meetings(self.tmp, [(SMALL, 12), (LARGE, 1000)])
         # A private copy: its path tells the workers apart from any other.
         self.bin = os.path.join(self.tmp, "zoom-attendees")
         shutil.copy2(a.bin, self.bin)
