@@ -21,13 +21,12 @@ DEP_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags fcgi libcurl libcjson 2>/dev/null)
 DEP_LIBS	:= $(shell $(PKG_CONFIG) --libs fcgi libcurl libcjson 2>/dev/null || echo "-lfcgi -lcurl -lcjson")
 ALL_CFLAGS	= $(STD) $(WARN) $(HARDEN) $(CFLAGS) $(DEP_CFLAGS) -DZA_VERSION='"$(VERSION)"' -MMD -MP
 ALL_LDFLAGS	= -pie -Wl,-z,relro,-z,now $(LDFLAGS)
-# http-parser ships no pkg-config file.
-LIBS		= $(DEP_LIBS) -lhttp_parser -lpthread -lm
+LIBS		= $(DEP_LIBS) -lpthread -lm
 
 # Every module but main.c; unit tests and fuzz targets link these.
 LIB_SRCS	= src/buf.c src/util.c src/json_scan.c src/config.c src/auth.c \
-		  src/request.c src/response.c src/log.c src/http_conn.c src/zoom_http.c src/zoom.c src/zoom_token.c \
-		  src/zoom_api.c src/handler.c src/fcgi_server.c
+		  src/request.c src/response.c src/log.c src/exchange.c src/zoom_token.c \
+		  src/zoom_client.c src/zoom_api.c src/handler.c src/fcgi_server.c
 LIB_OBJS	= $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 MAIN_OBJ	= $(BUILD)/main.o
 
@@ -59,7 +58,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 # Fuzz targets: tests/fuzz/fuzz_<name>.c. `make fuzz` runs each under
 # libFuzzer (clang) for FUZZ_SECONDS; `fuzz-replay` runs every corpus file
 # through the same code built by $(CC) (with ASan/UBSan in `make asan`).
-FUZZ_NAMES	= request participants token retry_after config answer
+FUZZ_NAMES	= request participants token retry_after config zoom_error
 FUZZ_SECONDS	?= 60
 FUZZ_CC		?= clang
 FUZZ_FLAGS	= -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
@@ -90,8 +89,8 @@ check: deps
 
 # The same suite in an AddressSanitizer + UndefinedBehaviorSanitizer build.
 asan:
-	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-		LDFLAGS="-fsanitize=address,undefined" all unit
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined,float-cast-overflow" all unit
 
 # Benchmarks (not part of check): see BENCHMARKS.md.
 # Each target that installs packages builds in a sub-make afterwards, so

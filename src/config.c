@@ -37,6 +37,8 @@ static const struct cfg_def defs[CFG__MAX] = {
 	{ "ZOOM_TIMEOUT_MS", 0, 0, "10000" },		/* CFG_ZOOM_TIMEOUT_MS */
 	{ "ZOOM_TOKEN_CACHE", 0, 0, NULL },		/* CFG_ZOOM_TOKEN_CACHE */
 	{ "ZOOM_ATTENDEES_THREADS", 0, 0, "4" },	/* CFG_ZOOM_ATTENDEES_THREADS */
+	{ "ZOOM_CA_FILE", 0, 0, NULL },			/* CFG_ZOOM_CA_FILE */
+	{ "ZOOM_CA_PATH", 0, 0, NULL },			/* CFG_ZOOM_CA_PATH */
 };
 
 static const char *const src_names[CFG_SRC__MAX] = {
@@ -500,6 +502,7 @@ validate(struct config *c)
 	const char	*why;
 	char		*v;
 	size_t		 len;
+	struct stat	 st;
 
 	if ((v = usable(c, CFG_INTERNAL_API_KEY)) != NULL) {
 		if (strlen(v) < CFG_MIN_KEY_LEN)
@@ -542,6 +545,12 @@ validate(struct config *c)
 		else
 			c->timeout_ms = (long)n;
 	}
+	if ((v = usable(c, CFG_ZOOM_CA_FILE)) != NULL &&
+	    (stat(v, &st) < 0 || !S_ISREG(st.st_mode) || access(v, R_OK) < 0))
+		c->problem[CFG_ZOOM_CA_FILE] = "not a readable file";
+	if ((v = usable(c, CFG_ZOOM_CA_PATH)) != NULL &&
+	    (stat(v, &st) < 0 || !S_ISDIR(st.st_mode) || access(v, R_OK | X_OK) < 0))
+		c->problem[CFG_ZOOM_CA_PATH] = "not a readable directory";
 	if ((v = usable(c, CFG_ZOOM_ATTENDEES_THREADS)) != NULL) {
 		if (parse_int(v, 1, 256, &n) < 0)
 			c->problem[CFG_ZOOM_ATTENDEES_THREADS] =

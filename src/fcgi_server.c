@@ -29,7 +29,7 @@
 #include "fcgi_server.h"
 #include "log.h"
 #include "util.h"
-#include "zoom_http.h"
+#include "exchange.h"
 
 #define THREAD_STACK	(256 * 1024)	/* handler frames are small */
 #define LISTEN_BACKLOG	1024
@@ -281,7 +281,7 @@ fcgi_serve(struct app *app, int listen_fd)
 	}
 
 	/* Half the threads at most wait to retry; the rest keep serving. */
-	zhttp_set_retry_sleepers(n / 2);
+	xchg_set_retry_sleepers(n / 2);
 	ta = calloc((size_t)n, sizeof(*ta));
 	tids = calloc((size_t)n, sizeof(*tids));
 	if (ta == NULL || tids == NULL) {

@@ -19,13 +19,13 @@ worker_init(struct worker *w, struct app *app)
 	buf_init(&w->body, REQ_MAX_BODY);
 	buf_init(&w->wire, RESP_MAX_BODY + 4096);
 	zapi_scratch_init(&w->scratch);
-	return zhttp_init(&w->http, app->cfg.allow_http);
+	return zc_init(&w->zoom, &app->tokens);
 }
 
 void
 worker_free(struct worker *w)
 {
-	zhttp_free(&w->http);
+	zc_free(&w->zoom);
 	buf_free(&w->body);
 	buf_free(&w->wire);
 	zapi_scratch_free(&w->scratch);
@@ -150,9 +150,8 @@ handle_request(struct worker *w, const struct req_io *io, struct response *resp)
 		goto log;
 	}
 
-	ze = zapi_participants(cfg_get(&app->cfg, CFG_ZOOM_API_BASE), &id,
-	    &app->tokens, &w->http, &w->scratch, start + app->cfg.timeout_ms,
-	    &resp->body, &info);
+	ze = zapi_participants(&w->zoom, cfg_get(&app->cfg, CFG_ZOOM_API_BASE),
+	    &id, &w->scratch, start + app->cfg.timeout_ms, &resp->body, &info);
 	if (ze == ZOOM_OK) {
 		resp_ok(resp);
 	} else {

@@ -8,7 +8,7 @@
 #include "config.h"
 #include "response.h"
 #include "zoom_api.h"
-#include "zoom_http.h"
+#include "zoom_client.h"
 #include "zoom_token.h"
 
 /* Process-wide state, built before the first request. */
@@ -20,7 +20,7 @@ struct app {
 /* Per-thread state. */
 struct worker {
 	struct app		*app;
-	struct zoom_http	 http;
+	struct zoom_client	 zoom;		/* this thread's Zoom client */
 	struct buf		 body;		/* request body, reused */
 	struct buf		 wire;		/* serialised answer, reused */
 	struct zapi_scratch	 scratch;	/* Zoom client buffers, reused */

@@ -237,7 +237,9 @@ main(int argc, char *argv[])
 			rc = 1;
 			goto out;
 		}
-	} else if (ztok_init(&app.tokens, &app.cfg) < 0) {
+	} else if (ztok_init(&app.tokens, &app.cfg) < 0 ||
+	    xchg_global_init(cfg_get(&app.cfg, CFG_ZOOM_CA_FILE),
+	    cfg_get(&app.cfg, CFG_ZOOM_CA_PATH), app.cfg.allow_http) < 0) {
 		log_warnx("out of memory");
 		rc = 1;
 		goto out;
@@ -248,6 +250,7 @@ main(int argc, char *argv[])
 	if (app.cfg.ok)
 		ztok_free(&app.tokens);
 out:
+	xchg_global_free();
 	cfg_free(&app.cfg);
 	curl_global_cleanup();
 	return rc;

@@ -3,13 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "json_scan.h"
 #include "util.h"
 #include "zoom_api.h"
-
-#define SCOPE_NEEDED	"meeting:read:list_past_participants:admin"
 
 int
 zapi_encode_id(const struct meeting_id *id, char *out, size_t outlen)
@@ -55,21 +51,18 @@ zapi_scratch_init(struct zapi_scratch *s)
 {
 	memset(s, 0, sizeof(*s));
 	buf_init(&s->url, 8192);
-	buf_init(&s->auth, TOKEN_MAX + 64);
 	buf_init(&s->elems, ZAPI_MAX_MERGED_BYTES);
 	buf_init(&s->next_token, 4096);
-	zhttp_answer_init(&s->answer, ZAPI_MAX_PAGE_BYTES);
+	xchg_answer_init(&s->answer, ZAPI_MAX_PAGE_BYTES);
 }
 
 void
 zapi_scratch_free(struct zapi_scratch *s)
 {
 	buf_free(&s->url);
-	buf_wipe(&s->auth);
 	buf_free(&s->elems);
 	buf_free(&s->next_token);
-	zhttp_answer_free(&s->answer);
-	secure_zero(s->token.token, sizeof(s->token.token));
+	xchg_answer_free(&s->answer);
 }
 
 /* Give back what one large meeting made the scratch grow to. */
@@ -150,91 +143,17 @@ zapi_merge_finish(struct zapi_merge *m, struct buf *final)
 	return ZOOM_OK;
 }
 
-/* Keep only characters that can appear in scope names, for our message. */
-static void
-scope_detail(const char *msg, struct zoom_info *info)
-{
-	const char	*p, *e;
-	char		 scopes[160];
-	size_t		 j = 0;
-
-	scopes[0] = '\0';
-	if (msg != NULL && (p = strstr(msg, "scopes:[")) != NULL &&
-	    (e = strchr(p, ']')) != NULL) {
-		for (p += 8; p < e && j + 1 < sizeof(scopes); p++)
-			if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			    (*p >= '0' && *p <= '9') || *p == ':' || *p == '_' ||
-			    *p == ',' || *p == '.' || *p == ' ')
-				scopes[j++] = *p;
-		scopes[j] = '\0';
-	}
-	snprintf(info->detail, sizeof(info->detail),
-	    "The Zoom app lacks the scope %s: add it to the Server-to-Server "
-	    "OAuth app.", scopes[0] ? scopes : SCOPE_NEEDED);
-}
-
 enum zoom_err
-zapi_map_error(const struct http_answer *a, struct zoom_info *info)
-{
-	cJSON		*root = NULL;
-	const cJSON	*c, *msg;
-	long		 code = -1;
-	enum zoom_err	 rc;
-
-	if (a->body.len > 0 &&
-	    (root = cJSON_ParseWithLength(a->body.data, a->body.len)) != NULL &&
-	    cJSON_IsNumber(c = cJSON_GetObjectItemCaseSensitive(root, "code")))
-		code = (long)c->valuedouble;
-	msg = root ? cJSON_GetObjectItemCaseSensitive(root, "message") : NULL;
-	snprintf(info->why, sizeof(info->why), "participants HTTP %ld code %ld",
-	    a->status, code);
-
-	if (a->status == 404 || code == 3001)
-		rc = ZOOM_ENOTFOUND;
-	else if (a->status == 400 && code == 4711) {
-		scope_detail(cJSON_IsString(msg) ? msg->valuestring : NULL, info);
-		rc = ZOOM_ESCOPE;
-	} else if ((a->status == 400 && code == 200) || a->status == 403)
-		rc = ZOOM_EPERMISSION;
-	else if (a->status == 429) {
-		info->retry_after = zoom_retry_after(a);
-		rc = ZOOM_ERATE;
-	} else if (a->status >= 500 && a->status <= 599)
-		rc = ZOOM_EUNAVAILABLE;
-	else
-		rc = ZOOM_EBADRESP;	/* 300 and anything unexpected */
-	cJSON_Delete(root);
-	return rc;
-}
-
-/*
- * Point the Authorization line at the token in s; after every ztok_get,
- * the only places the token changes.
- */
-static enum zoom_err
-set_bearer(struct zapi_scratch *s, struct curl_slist *line)
-{
-	buf_reset(&s->auth);
-	if (buf_printf(&s->auth, "Authorization: Bearer %s", s->token.token) !=
-	    BUF_OK)
-		return ZOOM_ENOMEM;
-	line->data = s->auth.data;
-	return ZOOM_OK;
-}
-
-enum zoom_err
-zapi_participants(const char *api_base, const struct meeting_id *id,
-    struct zoom_tokens *tokens, struct zoom_http *h, struct zapi_scratch *s,
-    int64_t deadline, struct buf *out, struct zoom_info *info)
+zapi_participants(struct zoom_client *zc, const char *api_base,
+    const struct meeting_id *id, struct zapi_scratch *s, int64_t deadline,
+    struct buf *out, struct zoom_info *info)
 {
 	char			 enc[128];
 	char			*pagetok = NULL;
-	struct http_answer	*a = &s->answer;
+	struct xchg_answer	*a = &s->answer;
 	struct zapi_merge	 m;
-	struct curl_slist	 hdr_auth, hdr_accept;
-	enum zhttp_err		 he;
 	enum zoom_err		 rc;
-	int			 pages = 0, refreshed = 0, calls;
+	int			 pages = 0;
 	size_t			 base_len;
 
 	buf_reset(&s->url);
@@ -246,44 +165,13 @@ zapi_participants(const char *api_base, const struct meeting_id *id,
 		goto out;
 	}
 	base_len = s->url.len;
-	/* Two header lines on the stack: no allocation per page. */
-	hdr_auth.next = &hdr_accept;
-	hdr_accept.data = (char *)"Accept: application/json";
-	hdr_accept.next = NULL;
-	if ((rc = ztok_get(tokens, &s->token, h, deadline, 0, info)) !=
-	    ZOOM_OK || (rc = set_bearer(s, &hdr_auth)) != ZOOM_OK)
-		goto out;
 
 	for (;;) {
-		calls = 0;
-		he = zhttp_request(h, s->url.data, &hdr_auth, NULL, deadline, a,
-		    &calls);
-		zoom_count(info, a, calls);
-		if (he != ZHTTP_OK) {
-			rc = zoom_transport_error(he, h, "participants", info);
+		if ((rc = zc_get(zc, s->url.data, "participants", deadline, a,
+		    info)) != ZOOM_OK)
 			goto out;
-		}
-		if (a->status == 401) {
-			/*
-			 * Code 124: the token was revoked or replaced. Fetch a
-			 * new one and try this page once more; a 401 for the
-			 * fresh token too is final.
-			 */
-			if (refreshed) {
-				snprintf(info->why, sizeof(info->why),
-				    "participants HTTP 401 with a fresh token");
-				rc = ZOOM_ETOKEN_REJECTED;
-				goto out;
-			}
-			refreshed = 1;
-			if ((rc = ztok_get(tokens, &s->token, h, deadline, 1,
-			    info)) != ZOOM_OK ||
-			    (rc = set_bearer(s, &hdr_auth)) != ZOOM_OK)
-				goto out;
-			continue;
-		}
 		if (a->status != 200) {
-			rc = zapi_map_error(a, info);
+			rc = zc_map_error(a, "participants", info);
 			goto out;
 		}
 		if (zapi_merge_page(&m, a->body.data ? a->body.data : "",
@@ -295,8 +183,6 @@ zapi_participants(const char *api_base, const struct meeting_id *id,
 			goto out;
 		}
 		pages++;
-		/* That token worked: a later revocation deserves a refresh too. */
-		refreshed = 0;
 		if (m.next_token->len == 0)
 			break;
 		if (pages >= ZAPI_MAX_PAGES) {

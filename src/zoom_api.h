@@ -9,9 +9,7 @@
 
 #include "buf.h"
 #include "request.h"
-#include "zoom.h"
-#include "zoom_http.h"
-#include "zoom_token.h"
+#include "zoom_client.h"
 
 #define ZAPI_PAGE_SIZE		300			/* Zoom's maximum */
 #define ZAPI_MAX_PAGES		100			/* 30,000 rows */
@@ -33,11 +31,9 @@ struct zapi_merge {
  */
 struct zapi_scratch {
 	struct buf		 url;
-	struct buf		 auth;		/* "Authorization: Bearer ..." */
 	struct buf		 elems;		/* merged participants */
 	struct buf		 next_token;
-	struct http_answer	 answer;
-	struct ztok_local	 token;		/* the worker's token copy */
+	struct xchg_answer	 answer;
 };
 
 /*
@@ -45,13 +41,13 @@ struct zapi_scratch {
  * page_count 1 and an empty next_page_token, into out (reset first).
  * On error out is undefined and info says why.
  */
-enum zoom_err	 zapi_participants(const char *api_base,
-		     const struct meeting_id *id, struct zoom_tokens *tokens,
-		     struct zoom_http *h, struct zapi_scratch *s,
-		     int64_t deadline, struct buf *out, struct zoom_info *info);
+enum zoom_err	 zapi_participants(struct zoom_client *zc,
+		     const char *api_base, const struct meeting_id *id,
+		     struct zapi_scratch *s, int64_t deadline, struct buf *out,
+		     struct zoom_info *info);
 
 void		 zapi_scratch_init(struct zapi_scratch *s);
-void		 zapi_scratch_free(struct zapi_scratch *s);	/* wipes secrets */
+void		 zapi_scratch_free(struct zapi_scratch *s);
 
 /*
  * The path segment for id: digits as they are; a UUID percent-encoded,
@@ -73,9 +69,5 @@ enum zoom_err	 zapi_merge_page(struct zapi_merge *m, const char *page,
 		     size_t len);
 /* Wrap the merged elements into the final document in out. */
 enum zoom_err	 zapi_merge_finish(struct zapi_merge *m, struct buf *final);
-
-/* Map a non-200 participants answer to our error. */
-enum zoom_err	 zapi_map_error(const struct http_answer *a,
-		     struct zoom_info *info);
 
 #endif

@@ -255,58 +255,6 @@ file_lock(const struct zoom_tokens *t, int64_t deadline)
 	return fd;
 }
 
-/* Ask the token endpoint. On success t->token and t->use_until are set. */
-static enum zoom_err
-fetch(struct zoom_tokens *t, struct zoom_http *h, int64_t deadline,
-    struct zoom_info *info)
-{
-	/* Header lines on the stack: no heap copy of the Basic credentials. */
-	struct curl_slist	 accept = { (char *)"Accept: application/json",
-				    NULL };
-	struct curl_slist	 ctype = { (char *)"Content-Type: "
-				    "application/x-www-form-urlencoded", &accept };
-	struct curl_slist	 basic = { t->basic, &ctype };
-	struct http_answer	 a;
-	enum zhttp_err		 he;
-	enum zoom_err		 rc;
-	long			 expires_in;
-	int			 calls = 0;
-
-	zhttp_answer_init(&a, TOKEN_MAX_ANSWER);
-	he = zhttp_request(h, t->url, &basic, t->form, deadline, &a, &calls);
-	zoom_count(info, &a, calls);
-	info->token_calls += calls;
-	if (he != ZHTTP_OK) {
-		rc = zoom_transport_error(he, h, "token endpoint", info);
-		goto out;
-	}
-	snprintf(info->why, sizeof(info->why), "token endpoint HTTP %ld",
-	    a.status);
-	if (a.status == 200) {
-		rc = ztok_parse(a.body.data ? a.body.data : "", a.body.len,
-		    t->token, &expires_in);
-		if (rc != ZOOM_OK) {
-			snprintf(info->why, sizeof(info->why),
-			    "token answer without a usable access_token/expires_in");
-			goto out;
-		}
-		t->use_until = expires_in > TOKEN_MARGIN_S ?
-		    time(NULL) + expires_in - TOKEN_MARGIN_S : 0;
-		info->why[0] = '\0';
-	} else if (a.status == 400 || a.status == 401 || a.status == 403)
-		rc = ZOOM_EAUTH;	/* invalid_client, unsupported_grant_type */
-	else if (a.status == 429) {
-		info->retry_after = zoom_retry_after(&a);
-		rc = ZOOM_ERATE;
-	} else if (a.status >= 500)
-		rc = ZOOM_EUNAVAILABLE;
-	else
-		rc = ZOOM_EBADRESP;
-out:
-	buf_wipe(&a.body);
-	return rc;
-}
-
 static void
 bump(struct zoom_tokens *t)
 {
@@ -314,9 +262,10 @@ bump(struct zoom_tokens *t)
 }
 
 enum zoom_err
-ztok_get(struct zoom_tokens *t, struct ztok_local *l, struct zoom_http *h,
-    int64_t deadline, int rejected, struct zoom_info *info)
+ztok_get(struct zoom_tokens *t, struct ztok_local *l, ztok_fetch_fn *fetch,
+    void *ctx, int64_t deadline, int rejected, struct zoom_info *info)
 {
+	long		 expires_in;
 	enum zoom_err	 rc = ZOOM_OK;
 	time_t		 now = time(NULL);
 	int		 lockfd = -1;
@@ -349,10 +298,14 @@ ztok_get(struct zoom_tokens *t, struct ztok_local *l, struct zoom_http *h,
 		if (file_read(t, refused) == 0)
 			goto fresh;
 	}
-	if ((rc = fetch(t, h, deadline, info)) != ZOOM_OK) {
+	if ((rc = fetch(ctx, t, t->token, &expires_in, deadline, info)) !=
+	    ZOOM_OK) {
 		t->token[0] = '\0';
 		goto out;
 	}
+	/* A token that lives less than the margin serves this request only. */
+	t->use_until = expires_in > TOKEN_MARGIN_S ?
+	    time(NULL) + expires_in - TOKEN_MARGIN_S : 0;
 	if (t->cache_path != NULL && t->use_until > now)
 		file_write(t);
 fresh:

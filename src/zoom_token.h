@@ -1,6 +1,6 @@
 /*
- * zoom_token.h - the Server-to-Server OAuth access token, fetched once
- * and shared: by every thread of a process (a mutex, so one thread
+ * zoom_token.h - the store of the Server-to-Server OAuth access token,
+ * fetched once (by the Zoom client, zoom_client.c) and shared: by every thread of a process (a mutex, so one thread
  * refreshes while the others wait for its result) and, with
  * ZOOM_TOKEN_CACHE, by every process and CGI run (a 0600 file written
  * atomically; an flock on "<file>.lock" lets one process refresh at a time).
@@ -17,8 +17,7 @@
 #include <time.h>
 
 #include "config.h"
-#include "zoom.h"
-#include "zoom_http.h"
+#include "zoom_status.h"
 
 #define TOKEN_MAX	4096	/* longest access token we accept */
 #define TOKEN_MARGIN_S	300	/* stop using a token 5 minutes early */
@@ -53,12 +52,24 @@ int		 ztok_init(struct zoom_tokens *t, const struct config *c);
 void		 ztok_free(struct zoom_tokens *t);
 
 /*
- * Make l->token a usable token. rejected: Zoom just refused l->token; it
- * is dropped from every cache and a different one obtained.
+ * Ask the token endpoint for a new token (the Zoom client does it; t holds
+ * the request's parts). ZOOM_OK with token (TOKEN_MAX bytes) and its
+ * lifetime in seconds, or why not in info.
+ */
+typedef enum zoom_err ztok_fetch_fn(void *ctx, const struct zoom_tokens *t,
+		     char *token, long *expires_in, int64_t deadline,
+		     struct zoom_info *info);
+
+/*
+ * Make l->token a usable token: l's copy while current, else the
+ * process's, else the file cache's, else one fetch(ctx, ...) for every
+ * thread and process at once (the others wait for its result).
+ * rejected: Zoom just refused l->token; it is dropped from every cache
+ * and a different one obtained.
  */
 enum zoom_err	 ztok_get(struct zoom_tokens *t, struct ztok_local *l,
-		     struct zoom_http *h, int64_t deadline, int rejected,
-		     struct zoom_info *info);
+		     ztok_fetch_fn *fetch, void *ctx, int64_t deadline,
+		     int rejected, struct zoom_info *info);
 
 /*
  * Parse a token endpoint answer body. ZOOM_OK and the token and its

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "zoom_http.h"
+#include "exchange.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -18,7 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size = sizeof(v) - 1;
 	memcpy(v, data, size);
 	v[size] = '\0';
-	r = zhttp_retry_after(v, (time_t)1764000000, &is_date);
+	r = xchg_retry_after(v, (time_t)1764000000, &is_date);
 	if (r < -1 || r > 7 * 86400)
 		abort();
 	return 0;

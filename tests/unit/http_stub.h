@@ -29,6 +29,7 @@ struct stub {
 	int		 port;
 	pthread_t	 thread;
 	const char	*answers[STUB_MAX_ANSWERS];
+	size_t		 lens[STUB_MAX_ANSWERS];	/* 0: strlen (text) */
 	int		 nanswers;
 	int		 served;		/* connections accepted */
 	char		 requests[16384];	/* every request, in order */
@@ -85,15 +86,20 @@ stub_serve(void *arg)
 			while (recv(c, drain, sizeof(drain), 0) > 0)
 				;
 		} else
-			(void)!write(c, s->answers[i], strlen(s->answers[i]));
+			(void)!write(c, s->answers[i], s->lens[i] ? s->lens[i] :
+			    strlen(s->answers[i]));
 		close(c);
 	}
 	return NULL;
 }
 
-/* Listen on 127.0.0.1, an ephemeral port. 0, or -1. */
+/*
+ * Listen on 127.0.0.1, an ephemeral port. 0, or -1. lens: each answer's
+ * length, for answers holding NUL bytes (gzip); NULL for text answers.
+ */
 static inline int
-stub_start(struct stub *s, const char *const *answers, int n)
+stub_start_bin(struct stub *s, const char *const *answers,
+    const size_t *lens, int n)
 {
 	struct sockaddr_in	sin;
 	socklen_t		len = sizeof(sin);
@@ -102,8 +108,10 @@ stub_start(struct stub *s, const char *const *answers, int n)
 	memset(s, 0, sizeof(*s));
 	if (n > STUB_MAX_ANSWERS)
 		return -1;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		s->answers[i] = answers[i];
+		s->lens[i] = lens != NULL ? lens[i] : 0;
+	}
 	s->nanswers = n;
 	if ((s->fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
 		return -1;
@@ -120,6 +128,12 @@ stub_start(struct stub *s, const char *const *answers, int n)
 	}
 	s->port = ntohs(sin.sin_port);
 	return 0;
+}
+
+static inline int
+stub_start(struct stub *s, const char *const *answers, int n)
+{
+	return stub_start_bin(s, answers, NULL, n);
 }
 
 /* Stop accepting, wait for the thread. requests stays readable. */

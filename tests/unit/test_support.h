@@ -19,6 +19,8 @@
 
 #include <curl/curl.h>
 
+#include "exchange.h"
+
 #define FAKE_ENV_MAX	32
 
 static struct {
@@ -96,13 +98,18 @@ static inline int
 curl_group_setup(void **state)
 {
 	(void)state;
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+	/* As main.c does: libcurl, then the process's shared exchange state
+	 * (http:// allowed: the stubs are loopback HTTP). */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return -1;
+	return xchg_global_init(NULL, NULL, 1);
 }
 
 static inline int
 curl_group_teardown(void **state)
 {
 	(void)state;
+	xchg_global_free();
 	curl_global_cleanup();
 	return 0;
 }

@@ -386,24 +386,24 @@ test_merge_caps(void **state)
 	buf_free(&final);
 }
 
-/* ---- zapi_map_error ------------------------------------------------------ */
+/* ---- zc_map_error (Zoom's error answers) ------------------------------------------------------ */
 
 static enum zoom_err
 map(long status, const char *retry_after, const char *body,
     struct zoom_info *info)
 {
-	struct http_answer	a;
+	struct xchg_answer	a;
 	enum zoom_err		rc;
 
-	zhttp_answer_init(&a, 1 << 16);
+	xchg_answer_init(&a, 1 << 16);
 	a.status = status;
 	if (retry_after != NULL)
 		snprintf(a.retry_after, sizeof(a.retry_after), "%s", retry_after);
 	if (body != NULL)
 		assert_int_equal(buf_addstr(&a.body, body), BUF_OK);
 	memset(info, 0, sizeof(*info));
-	rc = zapi_map_error(&a, info);
-	zhttp_answer_free(&a);
+	rc = zc_map_error(&a, "participants", info);
+	xchg_answer_free(&a);
 	return rc;
 }
 
@@ -497,6 +497,10 @@ test_map_permission(void **state)
 	assert_int_equal(map(400, NULL, "{\"code\":200,\"message\":\"Only available "
 	    "for paid users.\"}", &info), ZOOM_EPERMISSION);
 	assert_int_equal(map(403, NULL, "{\"code\":124}", &info), ZOOM_EPERMISSION);
+	/* Another account's meeting. */
+	assert_int_equal(map(400, NULL, "{\"code\":1010,\"message\":\"User does "
+	    "not belong to this account:abc.\"}", &info), ZOOM_EPERMISSION);
+	assert_string_equal(info.why, "participants HTTP 400 code 1010");
 	assert_int_equal(map(403, NULL, "", &info), ZOOM_EPERMISSION);
 	/* 400 with another code, or none: a response we cannot use. */
 	assert_int_equal(map(400, NULL, "{\"code\":300,\"message\":\"x\"}", &info),
@@ -504,6 +508,31 @@ test_map_permission(void **state)
 	assert_int_equal(map(400, NULL, "{\"message\":\"x\"}", &info), ZOOM_EBADRESP);
 	assert_int_equal(map(400, NULL, "not json", &info), ZOOM_EBADRESP);
 	assert_int_equal(map(400, NULL, "{\"code\":\"200\"}", &info), ZOOM_EBADRESP);
+}
+
+static void
+test_map_code_not_whole(void **state)
+{
+	struct zoom_info info;
+
+	(void)state;
+	/*
+	 * Codes that are no whole number we could know: never cast (1e300
+	 * and 1e400, which cJSON reads as infinity, are undefined as a long),
+	 * never rounded (3001.9 is not 3001). UBSan's float-cast-overflow
+	 * check (make asan) fails this test on a bare cast.
+	 */
+	assert_int_equal(map(400, NULL, "{\"code\":1e300}", &info), ZOOM_EBADRESP);
+	assert_string_equal(info.why, "participants HTTP 400 code -1");
+	assert_int_equal(map(400, NULL, "{\"code\":-1e300}", &info), ZOOM_EBADRESP);
+	assert_int_equal(map(400, NULL, "{\"code\":1e400}", &info), ZOOM_EBADRESP);
+	assert_string_equal(info.why, "participants HTTP 400 code -1");
+	assert_int_equal(map(400, NULL, "{\"code\":3001.9}", &info), ZOOM_EBADRESP);
+	assert_string_equal(info.why, "participants HTTP 400 code -1");
+	assert_int_equal(map(400, NULL, "{\"code\":200.5}", &info), ZOOM_EBADRESP);
+	/* A whole number written as a float is that number. */
+	assert_int_equal(map(400, NULL, "{\"code\":3001.0}", &info), ZOOM_ENOTFOUND);
+	assert_int_equal(map(400, NULL, "{\"code\":3.001e3}", &info), ZOOM_ENOTFOUND);
 }
 
 static void
@@ -595,7 +624,7 @@ fetch(struct fetch *f, const char *id_text, const int *statuses,
 {
 	struct config		 c;
 	struct zoom_tokens	 t;
-	struct zoom_http	 h;
+	struct zoom_client	 zc;
 	struct zapi_scratch	 s;
 	struct meeting_id	 id;
 	char			 url[128], *answers[STUB_MAX_ANSWERS];
@@ -617,16 +646,16 @@ fetch(struct fetch *f, const char *id_text, const int *statuses,
 	cfg_load_from(&c, fake_lookup, NULL);
 	assert_true(c.ok);
 	assert_int_equal(ztok_init(&t, &c), 0);
-	assert_int_equal(zhttp_init(&h, 1), 0);
+	assert_int_equal(zc_init(&zc, &t), 0);
 	zapi_scratch_init(&s);
 	assert_int_equal(req_meeting_id(id_text, strlen(id_text), &id), REQ_OK);
 	memset(&f->info, 0, sizeof(f->info));
 	buf_init(&f->out, RESP_MAX_TEST);
-	f->rc = zapi_participants(cfg_get(&c, CFG_ZOOM_API_BASE), &id, &t, &h,
+	f->rc = zapi_participants(&zc, cfg_get(&c, CFG_ZOOM_API_BASE), &id,
 	    &s, now_ms() + 10000, &f->out, &f->info);
 	stub_stop(&f->stub);
 	zapi_scratch_free(&s);
-	zhttp_free(&h);
+	zc_free(&zc);
 	ztok_free(&t);
 	cfg_free(&c);
 	for (i = 0; i < n; i++)
@@ -807,6 +836,7 @@ main(void)
 		cmocka_unit_test(test_map_scope),
 		cmocka_unit_test(test_map_scope_long),
 		cmocka_unit_test(test_map_permission),
+		cmocka_unit_test(test_map_code_not_whole),
 		cmocka_unit_test(test_map_rate),
 		cmocka_unit_test(test_map_other),
 		cmocka_unit_test(test_fetch_pages),

@@ -22,6 +22,7 @@
 
 #include "http_stub.h"
 #include "util.h"
+#include "zoom_client.h"
 #include "zoom_token.h"
 
 /* ---- ztok_parse ------------------------------------------------------ */
@@ -257,20 +258,21 @@ test_init_base64_padding(void **state)
 }
 
 /*
- * ztok_get for the worker copy l with a fresh handle; rejected: Zoom just
+ * ztok_get for the worker copy l with a fresh Zoom client; rejected: Zoom just
  * refused l->token. The token is then in l->token.
  */
 static enum zoom_err
 get(struct zoom_tokens *t, struct ztok_local *l, int rejected,
     struct zoom_info *info)
 {
-	struct zoom_http	h;
+	struct zoom_client	zc;
 	enum zoom_err		rc;
 
 	memset(info, 0, sizeof(*info));
-	assert_int_equal(zhttp_init(&h, 1), 0);
-	rc = ztok_get(t, l, &h, now_ms() + 5000, rejected, info);
-	zhttp_free(&h);
+	assert_int_equal(zc_init(&zc, t), 0);
+	rc = ztok_get(t, l, zc_fetch_token, &zc, now_ms() + 5000, rejected,
+	    info);
+	zc_free(&zc);
 	return rc;
 }
 
@@ -450,7 +452,7 @@ test_get_unavailable(void **state)
 	load_config(&c, url, NULL);
 	assert_int_equal(ztok_init(&t, &c), 0);
 	assert_int_equal(get(&t, &l, 0, &info), ZOOM_EUNAVAILABLE);
-	assert_int_equal(info.token_calls, ZHTTP_MAX_ATTEMPTS);
+	assert_int_equal(info.token_calls, XCHG_MAX_ATTEMPTS);
 	stub_stop(&s);
 	ztok_free(&t);
 	cfg_free(&c);
