@@ -13,6 +13,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "exchange.h"
 #include "util.h"
 
 #define CONF_BASENAME	"zoom-attendees.conf"
@@ -551,6 +552,9 @@ validate(struct config *c)
 	if ((v = usable(c, CFG_ZOOM_CA_PATH)) != NULL &&
 	    (stat(v, &st) < 0 || !S_ISDIR(st.st_mode) || access(v, R_OK | X_OK) < 0))
 		c->problem[CFG_ZOOM_CA_PATH] = "not a readable directory";
+	else if (v != NULL && !xchg_is_hashed_dir(v))
+		c->problem[CFG_ZOOM_CA_PATH] = "holds no hashed certificate names "
+		    "(run openssl rehash on it)";
 	if ((v = usable(c, CFG_ZOOM_ATTENDEES_THREADS)) != NULL) {
 		if (parse_int(v, 1, 256, &n) < 0)
 			c->problem[CFG_ZOOM_ATTENDEES_THREADS] =

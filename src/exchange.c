@@ -44,8 +44,8 @@ share_unlock(CURL *k, curl_lock_data d, void *u)
  * Does dir hold OpenSSL's hashed names ("5ed36f99.0"), so that a lookup
  * there finds an issuer? A directory without them would verify nothing.
  */
-static int
-is_hashed_dir(const char *dir)
+int
+xchg_is_hashed_dir(const char *dir)
 {
 	DIR		*d;
 	struct dirent	*e;
@@ -93,7 +93,7 @@ choose_ca(const char *file, const char *path)
 	if ((k = curl_easy_init()) == NULL)
 		return -1;
 	(void)curl_easy_getinfo(k, CURLINFO_CAPATH, &builtin_path);
-	if (is_hashed_dir(builtin_path)) {
+	if (xchg_is_hashed_dir(builtin_path)) {
 		if ((ca_path = strdup(builtin_path)) == NULL) {
 			curl_easy_cleanup(k);
 			return -1;

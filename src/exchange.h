@@ -79,6 +79,9 @@ int		 xchg_global_init(const char *ca_file, const char *ca_path,
 		     int allow_http);
 void		 xchg_global_free(void);
 
+/* 1 if dir holds OpenSSL's hashed names ("5ed36f99.0"), else 0. */
+int		 xchg_is_hashed_dir(const char *dir);
+
 /* Which CA source the process uses, for --check-config and the log. */
 const char	*xchg_ca_summary(void);
 

@@ -195,6 +195,9 @@ main(int argc, char *argv[])
 	cfg_scrub_environ(&app.cfg);
 	if (check) {
 		cfg_report_all(&app.cfg, stdout);
+		if (xchg_global_init(cfg_get(&app.cfg, CFG_ZOOM_CA_FILE),
+		    cfg_get(&app.cfg, CFG_ZOOM_CA_PATH), 0) == 0)
+			printf("Zoom's CA certificates: %s\n", xchg_ca_summary());
 		rc = app.cfg.ok ? 0 : 1;
 		goto out;
 	}

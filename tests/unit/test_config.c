@@ -1158,6 +1158,67 @@ test_report_ok_prints_nothing(void **state)
 	cfg_free(&c);
 }
 
+static void
+test_ca_settings(void **state)
+{
+	struct config	c;
+	char		path[256], dir[300];
+
+	(void)state;
+	env_required();
+	/* Neither: fine (the system's). */
+	load(&c);
+	assert_true(c.ok);
+	assert_null(cfg_get(&c, CFG_ZOOM_CA_FILE));
+	assert_null(cfg_get(&c, CFG_ZOOM_CA_PATH));
+	cfg_free(&c);
+
+	/* A readable file; a missing one; a directory given as a file. */
+	write_file("ca.pem", "-----BEGIN CERTIFICATE-----\n", 0644, path,
+	    sizeof(path));
+	env_set("ZOOM_CA_FILE", path);
+	load(&c);
+	assert_true(c.ok);
+	cfg_free(&c);
+	env_set("ZOOM_CA_FILE", "/nonexistent/ca.pem");
+	load(&c);
+	assert_false(c.ok);
+	assert_string_equal(c.problem[CFG_ZOOM_CA_FILE], "not a readable file");
+	cfg_free(&c);
+	env_set("ZOOM_CA_FILE", tmpdir);
+	load(&c);
+	assert_false(c.ok);
+	cfg_free(&c);
+	env_clear();
+	env_required();
+
+	/*
+	 * A directory must be in OpenSSL's hashed layout, or no issuer would
+	 * ever be found there: refused before any request, with the remedy.
+	 */
+	env_set("ZOOM_CA_PATH", tmpdir);
+	load(&c);
+	assert_false(c.ok);
+	assert_non_null(strstr(c.problem[CFG_ZOOM_CA_PATH], "openssl rehash"));
+	cfg_free(&c);
+	write_file("5ed36f99.0", "x", 0644, NULL, 0);
+	load(&c);
+	assert_true(c.ok);
+	assert_string_equal(cfg_get(&c, CFG_ZOOM_CA_PATH), tmpdir);
+	cfg_free(&c);
+	snprintf(dir, sizeof(dir), "%s/none", tmpdir);
+	env_set("ZOOM_CA_PATH", dir);
+	load(&c);
+	assert_false(c.ok);
+	assert_string_equal(c.problem[CFG_ZOOM_CA_PATH],
+	    "not a readable directory");
+	cfg_free(&c);
+	env_set("ZOOM_CA_PATH", path);		/* a file */
+	load(&c);
+	assert_false(c.ok);
+	cfg_free(&c);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -1187,6 +1248,7 @@ main(void)
 		T(test_api_base_trailing_slash),
 		T(test_timeout_bounds),
 		T(test_threads_bounds),
+		T(test_ca_settings),
 		T(test_api_key_shape),
 		T(test_other_secret_shapes),
 		T(test_value_too_long),
