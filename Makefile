@@ -21,12 +21,13 @@ DEP_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags fcgi libcurl libcjson 2>/dev/null)
 DEP_LIBS	:= $(shell $(PKG_CONFIG) --libs fcgi libcurl libcjson 2>/dev/null || echo "-lfcgi -lcurl -lcjson")
 ALL_CFLAGS	= $(STD) $(WARN) $(HARDEN) $(CFLAGS) $(DEP_CFLAGS) -DZA_VERSION='"$(VERSION)"' -MMD -MP
 ALL_LDFLAGS	= -pie -Wl,-z,relro,-z,now $(LDFLAGS)
-LIBS		= $(DEP_LIBS) -lpthread -lm
+# libunistring ships no pkg-config file.
+LIBS		= $(DEP_LIBS) -lunistring -lpthread -lm
 
 # Every module but main.c; unit tests and fuzz targets link these.
 LIB_SRCS	= src/buf.c src/util.c src/json_scan.c src/config.c src/auth.c \
 		  src/request.c src/response.c src/log.c src/exchange.c src/zoom_token.c \
-		  src/zoom_client.c src/zoom_api.c src/handler.c src/fcgi_server.c
+		  src/zoom_client.c src/zoom_api.c src/attendance.c src/handler.c src/fcgi_server.c
 LIB_OBJS	= $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 MAIN_OBJ	= $(BUILD)/main.o
 
@@ -96,7 +97,7 @@ asan:
 # Each target that installs packages builds in a sub-make afterwards, so
 # that pkg-config runs once the -dev packages are there (fresh machines).
 bench:
-	@sh tests/install-deps.sh wrk libnginx-mod-http-echo
+	@sh tests/install-deps.sh wrk libnginx-mod-http-echo $$(command -v node >/dev/null || echo nodejs)
 	@$(MAKE) -s all
 	python3 tests/bench/bench.py --bin $(BUILD)/$(PROG)
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <unistr.h>
 
 #include "auth.h"
 #include "config.h"
@@ -40,6 +41,14 @@ static const struct cfg_def defs[CFG__MAX] = {
 	{ "ZOOM_ATTENDEES_THREADS", 0, 0, "4" },	/* CFG_ZOOM_ATTENDEES_THREADS */
 	{ "ZOOM_CA_FILE", 0, 0, NULL },			/* CFG_ZOOM_CA_FILE */
 	{ "ZOOM_CA_PATH", 0, 0, NULL },			/* CFG_ZOOM_CA_PATH */
+	{ "ATTENDANCE_STATUS_COMPLETED", 0, 0, "Completed" },
+					/* CFG_ATTENDANCE_STATUS_COMPLETED */
+	{ "ATTENDANCE_STATUS_NO_SHOW", 0, 0, "No Show" },
+					/* CFG_ATTENDANCE_STATUS_NO_SHOW */
+	{ "ATTENDANCE_STATUS_NEVER_HELD", 0, 0, "Session Never Took Place" },
+					/* CFG_ATTENDANCE_STATUS_NEVER_HELD */
+	{ "ATTENDANCE_STATUS_COACH_NO_SHOW", 0, 0, "Coach No Show" },
+					/* CFG_ATTENDANCE_STATUS_COACH_NO_SHOW */
 };
 
 static const char *const src_names[CFG_SRC__MAX] = {
@@ -495,10 +504,31 @@ usable(const struct config *c, enum cfg_key k)
 	return c->problem[k] == NULL ? c->val[k] : NULL;
 }
 
+/*
+ * A status word goes into JSON answers and Notion: 1 to 100 bytes of
+ * valid UTF-8 (u8_check: no overlong form, no surrogate), no control
+ * character (C0, DEL, C1).
+ */
+static int
+status_word_ok(const char *v)
+{
+	const unsigned char	*p = (const unsigned char *)v;
+	size_t			 len = strlen(v), i;
+
+	if (len == 0 || len > 100 || u8_check(p, len) != NULL)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (p[i] < 0x20 || p[i] == 0x7f ||
+		    (p[i] == 0xc2 && p[i + 1] <= 0x9f))
+			return 0;
+	return 1;
+}
+
 static void
 validate(struct config *c)
 {
 	long long	 n;
+	int		 k;
 	int		 http_token = 0, http_api = 0;
 	const char	*why;
 	char		*v;
@@ -555,6 +585,12 @@ validate(struct config *c)
 	else if (v != NULL && !xchg_is_hashed_dir(v))
 		c->problem[CFG_ZOOM_CA_PATH] = "holds no hashed certificate names "
 		    "(run openssl rehash on it)";
+	for (k = CFG_ATTENDANCE_STATUS_COMPLETED;
+	    k <= CFG_ATTENDANCE_STATUS_COACH_NO_SHOW; k++)
+		if ((v = usable(c, (enum cfg_key)k)) != NULL &&
+		    !status_word_ok(v))
+			c->problem[k] = "not 1 to 100 bytes of UTF-8 text "
+			    "without control characters";
 	if ((v = usable(c, CFG_ZOOM_ATTENDEES_THREADS)) != NULL) {
 		if (parse_int(v, 1, 256, &n) < 0)
 			c->problem[CFG_ZOOM_ATTENDEES_THREADS] =
@@ -631,15 +667,15 @@ cfg_report_all(const struct config *c, FILE *f)
 		fprintf(f, "configuration file: none\n");
 	for (i = 0; i < CFG__MAX; i++) {
 		if (c->problem[i] != NULL)
-			fprintf(f, "%-24s ERROR %s (%s)\n", defs[i].name,
+			fprintf(f, "%-32s ERROR %s (%s)\n", defs[i].name,
 			    c->problem[i], src_names[c->src[i]]);
 		else if (c->src[i] == CFG_SRC_NONE)
-			fprintf(f, "%-24s not set (optional)\n", defs[i].name);
+			fprintf(f, "%-32s not set (optional)\n", defs[i].name);
 		else if (defs[i].secret)
-			fprintf(f, "%-24s ok, set (%s)\n", defs[i].name,
+			fprintf(f, "%-32s ok, set (%s)\n", defs[i].name,
 			    src_names[c->src[i]]);
 		else
-			fprintf(f, "%-24s ok, %s (%s)\n", defs[i].name,
+			fprintf(f, "%-32s ok, %s (%s)\n", defs[i].name,
 			    c->val[i], src_names[c->src[i]]);
 	}
 	fprintf(f, "%s\n", c->ok ? "configuration complete" :

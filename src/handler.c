@@ -10,6 +10,7 @@
 #include "zoom_api.h"
 
 #define WIRE_KEEP	(128 * 1024)	/* answer buffer kept between requests */
+#define ATTENDANCE_RETRY_S 60		/* Retry-After when rows are not ready */
 
 int
 worker_init(struct worker *w, struct app *app)
@@ -19,6 +20,7 @@ worker_init(struct worker *w, struct app *app)
 	buf_init(&w->body, REQ_MAX_BODY);
 	buf_init(&w->wire, RESP_MAX_BODY + 4096);
 	zapi_scratch_init(&w->scratch);
+	att_rows_init(&w->rows);
 	return zc_init(&w->zoom, &app->tokens);
 }
 
@@ -29,6 +31,19 @@ worker_free(struct worker *w)
 	buf_free(&w->body);
 	buf_free(&w->wire);
 	zapi_scratch_free(&w->scratch);
+	att_rows_free(&w->rows);
+}
+
+void
+app_words(struct app *app)
+{
+	app->words[ATT_COMPLETED] =
+	    cfg_get(&app->cfg, CFG_ATTENDANCE_STATUS_COMPLETED);
+	app->words[ATT_NO_SHOW] = cfg_get(&app->cfg, CFG_ATTENDANCE_STATUS_NO_SHOW);
+	app->words[ATT_NEVER_HELD] =
+	    cfg_get(&app->cfg, CFG_ATTENDANCE_STATUS_NEVER_HELD);
+	app->words[ATT_COACH_NO_SHOW] =
+	    cfg_get(&app->cfg, CFG_ATTENDANCE_STATUS_COACH_NO_SHOW);
 }
 
 static const enum resp_kind zoom_to_resp[ZOOM__MAX] = {
@@ -54,6 +69,10 @@ static const enum resp_kind req_to_resp[REQ__MAX] = {
 	RESP_BAD_JSON,		/* REQ_EDUPLICATE */
 	RESP_INVALID_ID,	/* REQ_EINVALID */
 	RESP_INTERNAL,		/* REQ_ENOMEM */
+	RESP_INVALID_COACH,	/* REQ_ECOACH */
+	RESP_INVALID_CLIENT,	/* REQ_ECLIENT */
+	RESP_INVALID_MIN_SECONDS, /* REQ_EMIN_SECONDS */
+	RESP_INVALID_START_TIME, /* REQ_ESTART_TIME */
 };
 
 static int
@@ -99,16 +118,84 @@ read_body(struct worker *w, const struct req_io *io)
 	return RESP_OK;
 }
 
+/*
+ * Splice the "attendance" object into Zoom's merged answer in out, which
+ * ends with the participants array's "]}". 0, or -1 (memory or cap).
+ */
+static int
+add_attendance(struct worker *w, const struct att_result *res,
+    struct buf *out)
+{
+	if (out->len < 1 || out->data[out->len - 1] != '}')
+		return -1;
+	out->len--;
+	if (buf_addstr(out, ",\"attendance\":") != BUF_OK ||
+	    att_write_json(&w->rows, res, w->app->words, out) < 0 ||
+	    buf_addstr(out, "}") != BUF_OK)
+		return -1;
+	return 0;
+}
+
+/*
+ * Everything that asks Zoom: the occurrence for startTime, the
+ * participants, and when coach or client is named, the verdict (from
+ * the meeting's record when Zoom lists no rows). The answer's body goes
+ * into resp->body; returns RESP_OK or the error to send, with info
+ * saying why. Never a verdict from an error or from missing data.
+ */
+static enum resp_kind
+ask_zoom(struct worker *w, const struct req_body *rq, int64_t deadline,
+    struct response *resp, struct zoom_info *info)
+{
+	struct app		*app = w->app;
+	const char		*api = cfg_get(&app->cfg, CFG_ZOOM_API_BASE);
+	struct meeting_id	 id = rq->id;
+	struct att_record	 rec;
+	struct att_result	 res;
+	int			 verdict = rq->att.coach.given ||
+				    rq->att.client.given;
+	enum zoom_err		 ze;
+
+	/* A numeric id alone means the latest occurrence: pick by time. */
+	if (rq->has_start && !id.is_uuid &&
+	    (ze = zapi_occurrence(&w->zoom, api, &rq->id, rq->start_time,
+	    &w->scratch, deadline, &id, info)) != ZOOM_OK)
+		return zoom_to_resp[ze];
+	ze = zapi_participants(&w->zoom, api, &id, &w->scratch, deadline,
+	    &resp->body, verdict ? &w->rows : NULL, info);
+	if (ze != ZOOM_OK)
+		return zoom_to_resp[ze];
+	if (!verdict)
+		return RESP_OK;
+	if (w->rows.n > 0) {
+		if (att_decide(&w->rows, &rq->att, &res) != ATT_OK)
+			return RESP_INTERNAL;
+	} else {
+		/* No rows is not "nobody came": ask the meeting's record. */
+		if ((ze = zapi_meeting_record(&w->zoom, api, &id, &w->scratch,
+		    deadline, &rec, info)) != ZOOM_OK)
+			return zoom_to_resp[ze];
+		if (att_from_record(&rq->att, &rec, &res) < 0) {
+			snprintf(info->why, sizeof(info->why),
+			    "no rows yet for %ld participants",
+			    rec.participants_count);
+			info->retry_after = ATTENDANCE_RETRY_S;
+			return RESP_ATTENDANCE_NOT_READY;
+		}
+	}
+	return add_attendance(w, &res, &resp->body) < 0 ? RESP_INTERNAL : RESP_OK;
+}
+
 void
 handle_request(struct worker *w, const struct req_io *io, struct response *resp)
 {
 	struct app		*app = w->app;
 	const char		*method = io->param(io->ctx, "REQUEST_METHOD");
 	struct meeting_id	 id;
+	struct req_body		 rq;
 	struct zoom_info	 info;
 	enum resp_kind		 kind;
 	enum req_err		 re;
-	enum zoom_err		 ze;
 	int64_t			 start = now_ms();
 
 	memset(&info, 0, sizeof(info));
@@ -144,20 +231,19 @@ handle_request(struct worker *w, const struct req_io *io, struct response *resp)
 		    "length is invalid." : NULL);
 		goto log;
 	}
-	if ((re = req_parse_body(w->body.data ? w->body.data : "", w->body.len,
-	    &id)) != REQ_OK) {
+	if ((re = req_parse_request(w->body.data ? w->body.data : "",
+	    w->body.len, &rq)) != REQ_OK) {
 		resp_error(resp, req_to_resp[re], req_strerror(re));
 		goto log;
 	}
-
-	ze = zapi_participants(&w->zoom, cfg_get(&app->cfg, CFG_ZOOM_API_BASE),
-	    &id, &w->scratch, start + app->cfg.timeout_ms, &resp->body, &info);
-	if (ze == ZOOM_OK) {
+	id = rq.id;
+	kind = ask_zoom(w, &rq, start + app->cfg.timeout_ms, resp, &info);
+	if (kind == RESP_OK)
 		resp_ok(resp);
-	} else {
-		resp_error(resp, zoom_to_resp[ze],
+	else {
+		resp_error(resp, kind,
 		    info.detail[0] != '\0' ? info.detail : NULL);
-		if (ze == ZOOM_ERATE)
+		if (kind == RESP_RATE_LIMITED || kind == RESP_ATTENDANCE_NOT_READY)
 			resp->retry_after = info.retry_after > 0 ?
 			    info.retry_after : 1;
 	}

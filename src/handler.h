@@ -15,7 +15,11 @@
 struct app {
 	struct config		 cfg;
 	struct zoom_tokens	 tokens;	/* valid when cfg.ok */
+	const char		*words[ATT__STATUS_MAX]; /* status words, from cfg */
 };
+
+/* Point app->words at the configured status words (after cfg_load). */
+void	 app_words(struct app *app);
 
 /* Per-thread state. */
 struct worker {
@@ -24,6 +28,7 @@ struct worker {
 	struct buf		 body;		/* request body, reused */
 	struct buf		 wire;		/* serialised answer, reused */
 	struct zapi_scratch	 scratch;	/* Zoom client buffers, reused */
+	struct att_rows		 rows;		/* the meeting's rows, reused */
 };
 
 /* How the handler reads the request; ctx is the transport's. */

@@ -247,6 +247,8 @@ main(int argc, char *argv[])
 		rc = 1;
 		goto out;
 	}
+	if (app.cfg.ok)
+		app_words(&app);
 	/* A caller gone mid-answer is an error to handle, not a death. */
 	signal(SIGPIPE, SIG_IGN);
 	rc = fastcgi ? fcgi_serve(&app, listen_fd) : serve_cgi(&app);

@@ -1,5 +1,6 @@
 /* request.c - body parsing and meeting id validation; see request.h. */
 #include <string.h>
+#include <time.h>
 
 #include "json_scan.h"
 #include "request.h"
@@ -70,39 +71,12 @@ is_plain_integer(struct js_span v)
 	return v.len > 0;
 }
 
-/*
- * The body is small and only one member matters, so it is walked with the
- * strict scanner (grammar, UTF-8, depth) rather than built into a tree:
- * this also sees what a tree hides, such as a NUL inside the string
- * ("\u0000") or zoomCallId given twice.
- */
-enum req_err
-req_parse_body(const char *body, size_t len, struct meeting_id *out)
+/* The zoomCallId value (a string or a plain integer) as a meeting id. */
+static enum req_err
+parse_id(struct js_span idval, struct meeting_id *out)
 {
-	struct js_iter	 it;
-	struct js_span	 doc = { body, len }, key, val, idval = { NULL, 0 };
 	struct buf	 text;
-	enum js_err	 je;
 	enum req_err	 rc;
-	int		 seen = 0;
-
-	memset(out, 0, sizeof(*out));
-	if (len == 0)
-		return REQ_EJSON;
-	if ((je = js_iter_object(&it, doc)) != JS_OK)
-		return je == JS_ETYPE && js_validate(body, len) == JS_OK ?
-		    REQ_ENOTOBJECT : REQ_EJSON;
-	while ((je = js_next_member(&it, &key, &val)) == JS_OK) {
-		if (!js_key_equals(key, "zoomCallId"))
-			continue;
-		if (seen++)
-			return REQ_EDUPLICATE;
-		idval = val;
-	}
-	if (je != JS_END || !js_at_end(&it))
-		return REQ_EJSON;
-	if (!seen)
-		return REQ_EMISSING;
 
 	if (js_is_string(idval)) {
 		buf_init(&text, REQ_MEETING_ID_MAX * 4);
@@ -121,6 +95,171 @@ req_parse_body(const char *body, size_t len, struct meeting_id *out)
 		return req_meeting_id(idval.p, idval.len, out);
 	}
 	return REQ_ETYPE;	/* null, boolean, object, array, other numbers */
+}
+
+/*
+ * A string member decoded into out (outlen bytes with the NUL): no
+ * control character (C0, DEL, C1; a NUL neither), and short enough.
+ * 0, or -1.
+ */
+static int
+decode_text(struct js_span v, char *out, size_t outlen)
+{
+	struct buf	 text;
+	const unsigned char *p;
+	size_t		 i;
+	int		 rc = -1;
+
+	buf_init(&text, outlen - 1);
+	if (js_string_decode(v, &text) != JS_OK)
+		goto out;
+	p = (const unsigned char *)(text.data ? text.data : "");
+	for (i = 0; i < text.len; i++) {
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			goto out;
+		/* U+0080..U+009F are C2 80..C2 9F in UTF-8. */
+		if (p[i] == 0xc2 && i + 1 < text.len && p[i + 1] <= 0x9f)
+			goto out;
+	}
+	memcpy(out, p, text.len);
+	out[text.len] = '\0';
+	rc = 0;
+out:
+	buf_free(&text);
+	return rc;
+}
+
+/* An email as people type it: local@domain, no blank. */
+static int
+email_ok(const char *e)
+{
+	const char *at = strchr(e, '@');
+
+	return at != NULL && at != e && at[1] != '\0' &&
+	    strchr(at + 1, '@') == NULL && strpbrk(e, " \t") == NULL;
+}
+
+/* {"email": "...", "name": "..."}: at least one of them not empty. */
+static int
+parse_who(struct js_span v, struct att_who *who)
+{
+	struct js_iter	 it;
+	struct js_span	 key, val;
+	enum js_err	 je;
+	int		 seen_email = 0, seen_name = 0;
+
+	memset(who, 0, sizeof(*who));
+	if (js_iter_object(&it, v) != JS_OK)
+		return -1;
+	while ((je = js_next_member(&it, &key, &val)) == JS_OK) {
+		if (js_key_equals(key, "email")) {
+			if (seen_email++ || decode_text(val, who->email,
+			    sizeof(who->email)) < 0)
+				return -1;
+		} else if (js_key_equals(key, "name")) {
+			if (seen_name++ || decode_text(val, who->name,
+			    sizeof(who->name)) < 0)
+				return -1;
+		}
+	}
+	if (je != JS_END)
+		return -1;
+	if (who->email[0] != '\0' && !email_ok(who->email))
+		return -1;
+	if (who->email[0] == '\0' && who->name[0] == '\0')
+		return -1;
+	who->given = 1;
+	return 0;
+}
+
+/* The members we read, and how often each came. */
+enum body_key {
+	KEY_ID, KEY_COACH, KEY_CLIENT, KEY_MIN_SECONDS, KEY_START_TIME,
+	KEY__MAX
+};
+
+static const char *const body_keys[KEY__MAX] = {
+	"zoomCallId",		/* KEY_ID */
+	"coach",		/* KEY_COACH */
+	"client",		/* KEY_CLIENT */
+	"minimumSeconds",	/* KEY_MIN_SECONDS */
+	"startTime",		/* KEY_START_TIME */
+};
+
+/*
+ * The body is small, so it is walked with the strict scanner (grammar,
+ * UTF-8, depth) rather than built into a tree: this also sees what a
+ * tree hides, such as a NUL inside a string ("\u0000") or a member
+ * given twice.
+ */
+enum req_err
+req_parse_request(const char *body, size_t len, struct req_body *out)
+{
+	struct js_iter	 it;
+	struct js_span	 doc = { body, len }, key, val, vals[KEY__MAX];
+	char		 when[64];
+	time_t		 t;
+	long long	 n;
+	enum js_err	 je;
+	enum req_err	 rc;
+	int		 seen[KEY__MAX] = { 0 };
+	size_t		 k;
+
+	memset(out, 0, sizeof(*out));
+	memset(vals, 0, sizeof(vals));
+	if (len == 0)
+		return REQ_EJSON;
+	if ((je = js_iter_object(&it, doc)) != JS_OK)
+		return je == JS_ETYPE && js_validate(body, len) == JS_OK ?
+		    REQ_ENOTOBJECT : REQ_EJSON;
+	while ((je = js_next_member(&it, &key, &val)) == JS_OK)
+		for (k = 0; k < KEY__MAX; k++)
+			if (js_key_equals(key, body_keys[k])) {
+				if (seen[k]++)
+					return REQ_EDUPLICATE;
+				vals[k] = val;
+			}
+	if (je != JS_END || !js_at_end(&it))
+		return REQ_EJSON;
+	if (!seen[KEY_ID])
+		return REQ_EMISSING;
+	if ((rc = parse_id(vals[KEY_ID], &out->id)) != REQ_OK)
+		return rc;
+
+	if (seen[KEY_COACH] && parse_who(vals[KEY_COACH], &out->att.coach) < 0)
+		return REQ_ECOACH;
+	if (seen[KEY_CLIENT] &&
+	    parse_who(vals[KEY_CLIENT], &out->att.client) < 0)
+		return REQ_ECLIENT;
+	if (seen[KEY_MIN_SECONDS]) {
+		val = vals[KEY_MIN_SECONDS];
+		if (!is_plain_integer(val) || val.len > 6 ||
+		    (val.p[0] == '0' && val.len > 1))
+			return REQ_EMIN_SECONDS;
+		memcpy(when, val.p, val.len);
+		when[val.len] = '\0';
+		if (parse_int(when, 0, ATT_MAX_MIN_SECONDS, &n) < 0)
+			return REQ_EMIN_SECONDS;
+		out->att.min_seconds = (long)n;
+	}
+	if (seen[KEY_START_TIME]) {
+		if (decode_text(vals[KEY_START_TIME], when, sizeof(when)) < 0 ||
+		    parse_utc_time(when, &t) < 0)
+			return REQ_ESTART_TIME;
+		out->has_start = 1;
+		out->start_time = (int64_t)t;
+	}
+	return REQ_OK;
+}
+
+enum req_err
+req_parse_body(const char *body, size_t len, struct meeting_id *out)
+{
+	struct req_body	 b;
+	enum req_err	 rc = req_parse_request(body, len, &b);
+
+	*out = b.id;
+	return rc;
 }
 
 int
@@ -180,6 +319,16 @@ req_strerror(enum req_err e)
 		    "nor a meeting UUID (22 to 24 base64 characters).",
 								/* REQ_EINVALID */
 		"Out of memory.",				/* REQ_ENOMEM */
+		"coach must be an object with an email and/or a name: strings "
+		    "of at most 255 bytes without control characters, the "
+		    "email as local@domain.",			/* REQ_ECOACH */
+		"client must be an object with an email and/or a name: "
+		    "strings of at most 255 bytes without control characters, "
+		    "the email as local@domain.",		/* REQ_ECLIENT */
+		"minimumSeconds must be an integer from 0 to 86400.",
+							/* REQ_EMIN_SECONDS */
+		"startTime must be an ISO 8601 time such as "
+		    "\"2026-11-20T10:00:00Z\".",		/* REQ_ESTART_TIME */
 	};
 
 	return (e >= 0 && e < REQ__MAX) ? msgs[e] : "unknown error";

@@ -6,6 +6,9 @@
 #define ZA_REQUEST_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "attendance.h"
 
 #define REQ_MAX_BODY		(64 * 1024)	/* larger bodies get 413 */
 #define REQ_MEETING_ID_MAX	32		/* normalised id, NUL included */
@@ -19,6 +22,10 @@ enum req_err {
 	REQ_EDUPLICATE,		/* zoomCallId given twice */
 	REQ_EINVALID,		/* not a meeting id nor a meeting UUID */
 	REQ_ENOMEM,
+	REQ_ECOACH,		/* coach: not an object, or a bad email or name */
+	REQ_ECLIENT,		/* client: the same */
+	REQ_EMIN_SECONDS,	/* minimumSeconds: not an integer 0..86400 */
+	REQ_ESTART_TIME,	/* startTime: not an ISO 8601 time */
 	REQ__MAX
 };
 
@@ -35,7 +42,25 @@ struct meeting_id {
  */
 enum req_err	 req_meeting_id(const char *s, size_t len, struct meeting_id *out);
 
-/* Parse the body {"zoomCallId": "..." | 123456789} and validate the id. */
+/* Everything a body may ask. */
+struct req_body {
+	struct meeting_id	 id;
+	struct att_query	 att;		/* coach, client, minimumSeconds */
+	int			 has_start;	/* startTime given */
+	int64_t			 start_time;	/* epoch seconds */
+};
+
+/*
+ * Parse {"zoomCallId": "..." | 123456789, "coach": {"email", "name"},
+ * "client": {...}, "minimumSeconds": N, "startTime": "..."}: all but
+ * zoomCallId optional; every field validated (type, length, UTF-8, no
+ * control characters) before anything else happens. Other members are
+ * ignored; any of these given twice is REQ_EDUPLICATE.
+ */
+enum req_err	 req_parse_request(const char *body, size_t len,
+		     struct req_body *out);
+
+/* The same, for the meeting id alone. */
 enum req_err	 req_parse_body(const char *body, size_t len,
 		     struct meeting_id *out);
 

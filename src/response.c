@@ -51,6 +51,18 @@ static const struct resp_def defs[RESP__MAX] = {
 	{ 503, "rate_limited", "Zoom's rate limit was reached; retry after the time given." },
 									/* RESP_RATE_LIMITED */
 	{ 504, "zoom_timeout", "Zoom did not answer in time." },	/* RESP_ZOOM_TIMEOUT */
+	{ 400, "invalid_coach", "coach must be an object with an email and/or a name." },
+									/* RESP_INVALID_COACH */
+	{ 400, "invalid_client", "client must be an object with an email and/or a name." },
+									/* RESP_INVALID_CLIENT */
+	{ 400, "invalid_minimum_seconds",
+	    "minimumSeconds must be an integer from 0 to 86400." },	/* RESP_INVALID_MIN_SECONDS */
+	{ 400, "invalid_start_time",
+	    "startTime must be an ISO 8601 time such as \"2026-11-20T10:00:00Z\"." },
+									/* RESP_INVALID_START_TIME */
+	{ 503, "attendance_not_ready",
+	    "Zoom says people attended but has not listed them yet; retry after the time "
+	    "given." },							/* RESP_ATTENDANCE_NOT_READY */
 };
 
 static const char *

@@ -34,6 +34,11 @@ enum resp_kind {
 	RESP_ZOOM_BAD_RESPONSE,	/* 502 anything we cannot trust */
 	RESP_RATE_LIMITED,	/* 503 + Retry-After */
 	RESP_ZOOM_TIMEOUT,	/* 504 */
+	RESP_INVALID_COACH,	/* 400 */
+	RESP_INVALID_CLIENT,	/* 400 */
+	RESP_INVALID_MIN_SECONDS, /* 400 */
+	RESP_INVALID_START_TIME, /* 400 */
+	RESP_ATTENDANCE_NOT_READY, /* 503 + Retry-After */
 	RESP__MAX
 };
 

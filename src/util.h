@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -24,5 +25,12 @@ int	 ascii_ncaseeq(const char *a, const char *b, size_t n);
 
 /* 1 if every one of the n bytes of s is printable ASCII other than a space. */
 int	 ascii_visible(const char *s, size_t n);
+
+/*
+ * An ISO 8601 time with a date, "2020-05-31T00:00:00Z" (a fraction and a
+ * numeric offset such as "+01:00" allowed; no other form), as epoch
+ * seconds. 0, or -1 when v is not that.
+ */
+int	 parse_utc_time(const char *v, time_t *out);
 
 #endif

@@ -2,6 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
 
 #include "json_scan.h"
 #include "util.h"
@@ -37,11 +40,15 @@ out:
 }
 
 void
-zapi_merge_init(struct zapi_merge *m, struct buf *out, struct buf *next_token)
+zapi_merge_init(struct zapi_merge *m, struct buf *out, struct buf *next_token,
+    struct att_rows *rows)
 {
 	m->out = out;
 	m->count = 0;
 	m->next_token = next_token;
+	m->rows = rows;
+	if (rows != NULL)
+		att_rows_reset(rows);
 	buf_reset(out);
 	buf_reset(next_token);
 }
@@ -98,6 +105,9 @@ zapi_merge_page(struct zapi_merge *m, const char *page, size_t len)
 			    js_iter_array_in(&arr, &it) != JS_OK)
 				return ZOOM_EBADRESP;
 			while ((rc = js_next_element(&arr, &el)) == JS_OK) {
+				if (m->rows != NULL &&
+				    att_rows_add_json(m->rows, el) != ATT_OK)
+					return ZOOM_EBADRESP;
 				if (first == NULL)
 					first = el.p;
 				last = el.p + el.len;
@@ -146,7 +156,7 @@ zapi_merge_finish(struct zapi_merge *m, struct buf *final)
 enum zoom_err
 zapi_participants(struct zoom_client *zc, const char *api_base,
     const struct meeting_id *id, struct zapi_scratch *s, int64_t deadline,
-    struct buf *out, struct zoom_info *info)
+    struct buf *out, struct att_rows *rows, struct zoom_info *info)
 {
 	char			 enc[128];
 	char			*pagetok = NULL;
@@ -157,7 +167,7 @@ zapi_participants(struct zoom_client *zc, const char *api_base,
 	size_t			 base_len;
 
 	buf_reset(&s->url);
-	zapi_merge_init(&m, &s->elems, &s->next_token);
+	zapi_merge_init(&m, &s->elems, &s->next_token, rows);
 	if (zapi_encode_id(id, enc, sizeof(enc)) < 0 ||
 	    buf_printf(&s->url, "%s/past_meetings/%s/participants?page_size=%d",
 	    api_base, enc, ZAPI_PAGE_SIZE) != BUF_OK) {
@@ -210,6 +220,149 @@ zapi_participants(struct zoom_client *zc, const char *api_base,
 	rc = zapi_merge_finish(&m, out);
 out:
 	curl_free(pagetok);
+	scratch_trim(s);
+	return rc;
+}
+
+/* GET {api}/past_meetings/{id}{suffix} into s->answer, 200 or an error. */
+static enum zoom_err
+get_meeting(struct zoom_client *zc, const char *api_base,
+    const struct meeting_id *id, const char *suffix, const char *what,
+    struct zapi_scratch *s, int64_t deadline, struct zoom_info *info)
+{
+	char		enc[128];
+	enum zoom_err	rc;
+
+	buf_reset(&s->url);
+	if (zapi_encode_id(id, enc, sizeof(enc)) < 0 ||
+	    buf_printf(&s->url, "%s/past_meetings/%s%s", api_base, enc,
+	    suffix) != BUF_OK)
+		return ZOOM_ENOMEM;
+	if ((rc = zc_get(zc, s->url.data, what, deadline, &s->answer,
+	    info)) != ZOOM_OK)
+		return rc;
+	return s->answer.status == 200 ? ZOOM_OK :
+	    zc_map_error(&s->answer, what, info);
+}
+
+/* A string member that is an ISO 8601 time, as epoch seconds; -1 if not. */
+static int64_t
+time_member(const cJSON *o, const char *name)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, name);
+	time_t		 t;
+
+	if (!cJSON_IsString(v) || v->valuestring == NULL ||
+	    parse_utc_time(v->valuestring, &t) < 0)
+		return -1;
+	return (int64_t)t;
+}
+
+/* A whole number member in [0, max]; -1 if absent or not that. */
+static long
+count_member(const cJSON *o, const char *name, double max)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) ||
+	    v->valuedouble > max || v->valuedouble != (double)(long)v->valuedouble)
+		return -1;
+	return (long)v->valuedouble;
+}
+
+enum zoom_err
+zapi_occurrence(struct zoom_client *zc, const char *api_base,
+    const struct meeting_id *id, int64_t start_time, struct zapi_scratch *s,
+    int64_t deadline, struct meeting_id *out, struct zoom_info *info)
+{
+	cJSON			*root = NULL;
+	const cJSON		*list, *m, *uuid;
+	struct meeting_id	 cand;
+	int64_t			 t, best_gap = -1, gap;
+	enum zoom_err		 rc;
+
+	if ((rc = get_meeting(zc, api_base, id, "/instances", "instances", s,
+	    deadline, info)) != ZOOM_OK)
+		goto out;
+	rc = ZOOM_EBADRESP;
+	snprintf(info->why, sizeof(info->why), "instances: not the expected JSON");
+	if ((root = cJSON_ParseWithLength(s->answer.body.data,
+	    s->answer.body.len)) == NULL ||
+	    !cJSON_IsArray(list = cJSON_GetObjectItemCaseSensitive(root,
+	    "meetings")))
+		goto out;
+	cJSON_ArrayForEach(m, list) {
+		uuid = cJSON_GetObjectItemCaseSensitive(m, "uuid");
+		if ((t = time_member(m, "start_time")) < 0 ||
+		    !cJSON_IsString(uuid) || uuid->valuestring == NULL)
+			continue;
+		gap = t > start_time ? t - start_time : start_time - t;
+		if (gap > ZAPI_OCCURRENCE_WINDOW ||
+		    (best_gap >= 0 && gap >= best_gap))
+			continue;
+		/* Only what we would accept from a caller reaches a URL. */
+		if (req_meeting_id(uuid->valuestring, strlen(uuid->valuestring),
+		    &cand) != REQ_OK || !cand.is_uuid)
+			continue;
+		*out = cand;
+		best_gap = gap;
+	}
+	info->why[0] = '\0';
+	if (best_gap < 0) {
+		snprintf(info->why, sizeof(info->why),
+		    "no instance within 12 h of startTime");
+		snprintf(info->detail, sizeof(info->detail),
+		    "No occurrence of this meeting started within 12 hours of "
+		    "startTime.");
+		rc = ZOOM_ENOTFOUND;
+		goto out;
+	}
+	rc = ZOOM_OK;
+out:
+	cJSON_Delete(root);
+	scratch_trim(s);
+	return rc;
+}
+
+enum zoom_err
+zapi_meeting_record(struct zoom_client *zc, const char *api_base,
+    const struct meeting_id *id, struct zapi_scratch *s, int64_t deadline,
+    struct att_record *rec, struct zoom_info *info)
+{
+	cJSON		*root = NULL;
+	const cJSON	*email;
+	enum zoom_err	 rc;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->participants_count = rec->duration_min = -1;
+	rec->start = rec->end = -1;
+	rc = get_meeting(zc, api_base, id, "", "meeting record", s, deadline,
+	    info);
+	if (rc == ZOOM_ENOTFOUND) {	/* no record: it never took place */
+		rc = ZOOM_OK;
+		goto out;
+	}
+	if (rc != ZOOM_OK)
+		goto out;
+	if ((root = cJSON_ParseWithLength(s->answer.body.data,
+	    s->answer.body.len)) == NULL || !cJSON_IsObject(root)) {
+		snprintf(info->why, sizeof(info->why),
+		    "meeting record: not the expected JSON");
+		rc = ZOOM_EBADRESP;
+		goto out;
+	}
+	rec->found = 1;
+	rec->participants_count = count_member(root, "participants_count", 1e9);
+	rec->duration_min = count_member(root, "duration", 1e9);
+	rec->start = time_member(root, "start_time");
+	rec->end = time_member(root, "end_time");
+	email = cJSON_GetObjectItemCaseSensitive(root, "user_email");
+	if (cJSON_IsString(email) && email->valuestring != NULL &&
+	    strlen(email->valuestring) < sizeof(rec->host_email))
+		memcpy(rec->host_email, email->valuestring,
+		    strlen(email->valuestring) + 1);
+out:
+	cJSON_Delete(root);
 	scratch_trim(s);
 	return rc;
 }

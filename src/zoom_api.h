@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "attendance.h"
 #include "buf.h"
 #include "request.h"
 #include "zoom_client.h"
@@ -17,12 +18,14 @@
 #define ZAPI_MAX_MERGED_BYTES		(48 * 1024 * 1024)	/* all pages together */
 
 #define ZAPI_KEEP_BYTES		(128 * 1024)	/* scratch kept between requests */
+#define ZAPI_OCCURRENCE_WINDOW	(12 * 3600)	/* startTime to an instance, at most */
 
 /* The merge state: the participants' raw JSON, comma-joined. */
 struct zapi_merge {
 	struct buf	*out;		/* borrowed; receives the elements */
 	long		 count;		/* participants so far */
 	struct buf	*next_token;	/* borrowed; decoded next_page_token */
+	struct att_rows	*rows;		/* borrowed; each row noted, or NULL */
 };
 
 /*
@@ -44,7 +47,28 @@ struct zapi_scratch {
 enum zoom_err	 zapi_participants(struct zoom_client *zc,
 		     const char *api_base, const struct meeting_id *id,
 		     struct zapi_scratch *s, int64_t deadline, struct buf *out,
-		     struct zoom_info *info);
+		     struct att_rows *rows, struct zoom_info *info);
+
+/*
+ * The occurrence of a recurring meeting (numeric id) that started
+ * closest to start_time, within ZAPI_OCCURRENCE_WINDOW: its UUID in *out.
+ * GET {api}/past_meetings/{id}/instances. ZOOM_ENOTFOUND (with a message
+ * in info->detail) when none did.
+ */
+enum zoom_err	 zapi_occurrence(struct zoom_client *zc, const char *api_base,
+		     const struct meeting_id *id, int64_t start_time,
+		     struct zapi_scratch *s, int64_t deadline,
+		     struct meeting_id *out, struct zoom_info *info);
+
+/*
+ * The meeting's own record, GET {api}/past_meetings/{id}: host's email,
+ * participants_count, start and end. Zoom's "not found" is ZOOM_OK with
+ * rec->found 0; other failures are errors.
+ */
+enum zoom_err	 zapi_meeting_record(struct zoom_client *zc,
+		     const char *api_base, const struct meeting_id *id,
+		     struct zapi_scratch *s, int64_t deadline,
+		     struct att_record *rec, struct zoom_info *info);
 
 void		 zapi_scratch_init(struct zapi_scratch *s);
 void		 zapi_scratch_free(struct zapi_scratch *s);
@@ -64,7 +88,7 @@ int		 zapi_encode_id(const struct meeting_id *id, char *out,
  * Exposed for tests and fuzzing.
  */
 void		 zapi_merge_init(struct zapi_merge *m, struct buf *out,
-		     struct buf *next_token);
+		     struct buf *next_token, struct att_rows *rows);
 enum zoom_err	 zapi_merge_page(struct zapi_merge *m, const char *page,
 		     size_t len);
 /* Wrap the merged elements into the final document in out. */

@@ -26,7 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_init(&elems, 16 * 1024 * 1024);
 	buf_init(&final, 16 * 1024 * 1024);
 	buf_init(&next, 4096);
-	zapi_merge_init(&m, &elems, &next);
+	zapi_merge_init(&m, &elems, &next, NULL);
 	/* The same page twice: exercises the join between pages. */
 	for (i = 0; i < 2 && ok; i++)
 		ok = zapi_merge_page(&m, (const char *)data, size) == ZOOM_OK;

@@ -91,6 +91,7 @@ run(struct fake_req *r, enum resp_kind *kind, char *out, size_t outlen)
 	cfg_load_from(&app.cfg, lookup, NULL);
 	if (app.cfg.ok)
 		assert_int_equal(ztok_init(&app.tokens, &app.cfg), 0);
+	app_words(&app);
 	assert_int_equal(worker_init(&w, &app), 0);
 	resp_init(&resp);
 	handle_request(&w, &io, &resp);

@@ -44,6 +44,11 @@ static const struct {
 	{ 502, "zoom_bad_response", "Bad Gateway" },		/* RESP_ZOOM_BAD_RESPONSE */
 	{ 503, "rate_limited", "Service Unavailable" },		/* RESP_RATE_LIMITED */
 	{ 504, "zoom_timeout", "Gateway Timeout" },		/* RESP_ZOOM_TIMEOUT */
+	{ 400, "invalid_coach", "Bad Request" },		/* RESP_INVALID_COACH */
+	{ 400, "invalid_client", "Bad Request" },		/* RESP_INVALID_CLIENT */
+	{ 400, "invalid_minimum_seconds", "Bad Request" },	/* RESP_INVALID_MIN_SECONDS */
+	{ 400, "invalid_start_time", "Bad Request" },		/* RESP_INVALID_START_TIME */
+	{ 503, "attendance_not_ready", "Service Unavailable" },	/* RESP_ATTENDANCE_NOT_READY */
 };
 
 /* Parse r's body; it must be {"error": code, "message": non-empty}. */

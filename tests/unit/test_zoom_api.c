@@ -93,7 +93,7 @@ merge_init(struct merge *x)
 	buf_init(&x->elems, 1 << 20);
 	buf_init(&x->next, 4096);
 	buf_init(&x->final, 1 << 20);
-	zapi_merge_init(&x->m, &x->elems, &x->next);
+	zapi_merge_init(&x->m, &x->elems, &x->next, NULL);
 }
 
 static void
@@ -369,7 +369,7 @@ test_merge_caps(void **state)
 	buf_init(&elems, 20);
 	buf_init(&next, 4096);
 	buf_init(&final, 1 << 16);
-	zapi_merge_init(&m, &elems, &next);
+	zapi_merge_init(&m, &elems, &next, NULL);
 	assert_int_equal(zapi_merge_page(&m, ONE_ELEM, strlen(ONE_ELEM)), ZOOM_OK);
 	assert_int_equal(zapi_merge_page(&m, ONE_ELEM, strlen(ONE_ELEM)),
 	    ZOOM_EBADRESP);
@@ -652,7 +652,7 @@ fetch(struct fetch *f, const char *id_text, const int *statuses,
 	memset(&f->info, 0, sizeof(f->info));
 	buf_init(&f->out, RESP_MAX_TEST);
 	f->rc = zapi_participants(&zc, cfg_get(&c, CFG_ZOOM_API_BASE), &id,
-	    &s, now_ms() + 10000, &f->out, &f->info);
+	    &s, now_ms() + 10000, &f->out, NULL, &f->info);
 	stub_stop(&f->stub);
 	zapi_scratch_free(&s);
 	zc_free(&zc);
