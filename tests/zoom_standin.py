@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A stand-in for the two Zoom endpoints zoom-attendees talks to.
 
-    python3 tests/zoom_standin.py --port 0 --port-file F
+    python3 tests/zoom_standin.py --port 0 --port-file F [mode flags]
 
 Serves, on 127.0.0.1 only:
 
@@ -10,16 +10,22 @@ Serves, on 127.0.0.1 only:
 
 and a control API for tests (never called by the responder):
 
-  POST /_control/reset    {"tokens": true}   counters, faults, request log and
-                                             (unless "tokens": false) tokens
+  POST /_control/reset    {"tokens": true}   counters, faults, request log,
+                                             modes (back to the command
+                                             line's), the clock and (unless
+                                             "tokens": false) tokens
   GET  /_control/stats                       {"token_calls", "participants_calls",
-                                              "requests": [...]}
+                                              "requests": [...], ...} (below)
   POST /_control/fault    {"target": "token"|"participants", "kind": K,
                            "times": N (default 1, -1 = forever),
                            "skip": N (let N matching requests through first),
                            "meeting": M (only participants requests for
                                          meeting id or UUID M),
                            ...kind-specific fields}
+  POST /_control/mode     {name: value, ...}  change modes (MODES below);
+                                             answers every mode's value
+  POST /_control/clock    {"advance": S}     move the stand-in's clock S
+                                             seconds on (tokens expire by it)
   POST /_control/revoke                      invalidate every issued token now
   GET  /_control/dataset?meeting=ID          the participants of a meeting
 
@@ -28,6 +34,42 @@ project's notes on the Zoom API): token errors use the OAuth shape
 {"reason","error"}, REST errors {"code","message"}; every answer carries an
 x-zm-trackingid header; the meeting path segment is matched RAW, so a UUID
 sent with the wrong percent-encoding gets 404 code 3001 as it would from Zoom.
+Access tokens expire expires_in seconds after they were issued, by the
+stand-in's clock (the real one, plus what /_control/clock added): Zoom then
+answers 401 code 124 "Access token is expired.". Answers are compressed
+when the request's Accept-Encoding allows gzip or deflate, as Zoom's are.
+
+Modes (command-line flags set the values /_control/reset comes back to):
+
+  chunked       participants answers with Transfer-Encoding: chunked, in
+                several chunks of at most chunk_size bytes (--chunked)
+  compress      "auto" (gzip, else deflate, when Accept-Encoding allows),
+                "gzip", "deflate" (only that one), or "off" (--compress)
+  silent_close  after each answer of a Zoom endpoint, close the connection
+                although the answer promised to keep it (no Connection:
+                close): the client finds it dead when it next uses it
+                (--silent-close)
+  close_kept    a request that arrives on a kept connection (one that
+                already carried an answer) gets no answer: the connection
+                is closed under it, as when a server's keep-alive timeout
+                races the client's next request (--close-kept)
+  jwt           access tokens shaped like Zoom's JWTs, about jwt_length
+                characters, three base64url pieces joined by dots; the
+                signature begins with "standin-token-N-", as the short
+                tokens do, so a secret scan finds both (--jwt-tokens)
+  expires_in    the lifetime the token endpoint gives (--expires-in)
+
+Stats, besides the calls and the request log: "expired_token_401s" and
+"invalid_token_401s" (401 code 124 answers for an expired and for an
+unknown token), "tokens_issued" (seq, issued/expires_at by the stand-in's
+clock, expires_in, length), "participants_wire_bytes" (bytes written for
+participants answers: status line, headers, body as sent) and
+"participants_identity_bytes" (the same bodies uncompressed). Each request
+in "requests" also has "accept_encoding", "asked_compression" (it accepts
+a coding other than identity), "conn_request" (1 for the first request on
+its connection), and once answered: "status", "content_encoding",
+"chunks" (0: Content-Length), "body_bytes" (uncompressed), "wire_bytes",
+and "dropped" when close_kept closed the connection instead.
 
 Fault kinds live in FAULTS below: one function per kind, so adding one is
 adding a function and a table entry.
@@ -46,12 +88,29 @@ import sys
 import threading
 import time
 import urllib.parse
+import uuid
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SCOPES = ("meeting:read:list_past_participants:admin "
           "meeting:read:list_past_participants")
 MAX_PAGE_SIZE = 300
 DEFAULT_PAGE_SIZE = 30
+TOKEN_LIFETIME = 3600           # seconds, as Zoom's expires_in
+
+# How answers are sent (see "Modes" above); the command line may change
+# these starting values.
+MODES = {
+    "chunked": False,
+    "chunk_size": 512,
+    "compress": "auto",
+    "silent_close": False,
+    "close_kept": False,
+    "jwt": False,
+    "jwt_length": 1100,
+    "expires_in": TOKEN_LIFETIME,
+}
+COMPRESS_CHOICES = ("auto", "gzip", "deflate", "off")
 
 # ---------------------------------------------------------------------------
 # Dataset
@@ -154,20 +213,49 @@ def _norm_pct(seg):
     return "".join(out)
 
 
+def b64url(data):
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def jwt_token(seq, now, expires_in, length, client_id, account_id):
+    """An access token shaped like Zoom's: header.payload.signature, each
+    base64url without padding, about length characters in all. The claims
+    are Zoom's (an HS512 Server-to-Server token); the signature is random
+    bytes' text after "standin-token-<seq>-", so that every token, short or
+    long, holds the marker the tests scan logs and answers for."""
+    header = {"alg": "HS512", "v": "2.0",
+              "kid": str(uuid.UUID(bytes=os.urandom(16)))}
+    payload = {"aud": "https://oauth.zoom.us", "uid": b64url(os.urandom(16)),
+               "ver": 10, "auid": os.urandom(32).hex(), "nbf": int(now),
+               "code": b64url(os.urandom(24)), "iss": "zm:cid:" + client_id,
+               "gno": 0, "type": 3, "tid": 0, "aid": b64url(
+                   hashlib.sha256(account_id.encode()).digest()[:16]),
+               "iat": int(now), "exp": int(now + expires_in)}
+    head = ".".join(b64url(json.dumps(x, separators=(",", ":")).encode())
+                    for x in (header, payload))
+    sig = "standin-token-%d-" % seq
+    n = max(86, length - len(head) - 1) - len(sig)     # 86: HS512's 64 bytes
+    sig += b64url(os.urandom(n))[:n]
+    if len(sig) % 4 == 1:       # no base64url text is 1 past a multiple of 4
+        sig = sig[:-1]
+    return head + "." + sig
+
+
 # ---------------------------------------------------------------------------
 # State
 
 
 class State:
-    def __init__(self, client_id, client_secret, account_id):
+    def __init__(self, client_id, client_secret, account_id, modes=None):
         self.client_id = client_id
         self.client_secret = client_secret
         self.account_id = account_id
         self.lock = threading.Lock()
         self.dataset = build_dataset()
         self.by_segment = {zoom_path_segment(k): k for k in self.dataset}
+        self.start_modes = dict(modes or MODES)
         self.token_seq = 0
-        self.tokens = set()
+        self.tokens = {}                # token -> expiry, by self.now()
         self.page_tokens = {}
         self.reset(tokens=True)
 
@@ -175,18 +263,60 @@ class State:
         with self.lock:
             self.token_calls = 0
             self.participants_calls = 0
+            self.expired_token_401s = 0
+            self.invalid_token_401s = 0
+            self.participants_wire_bytes = 0
+            self.participants_identity_bytes = 0
             self.requests = []
             self.faults = []
+            self.tokens_issued = []
+            self.modes = dict(self.start_modes)
+            # Going back to the real clock only lengthens the life of the
+            # tokens kept: none expires because of a reset.
+            self.clock_offset = 0.0
             if tokens:
-                self.tokens = set()
+                self.tokens = {}
                 self.page_tokens = {}
 
-    def new_token(self):
+    def now(self):
+        """The stand-in's clock: the real one, moved on by /_control/clock."""
+        return time.time() + self.clock_offset
+
+    def mode(self, name):
+        return self.modes[name]
+
+    def new_token(self, expires_in=None):
+        """Issue an access token that lives expires_in seconds (the
+        expires_in mode when not a positive number)."""
         with self.lock:
             self.token_seq += 1
-            tok = "standin-token-%d" % self.token_seq
-            self.tokens.add(tok)
+            seq = self.token_seq
+            if isinstance(expires_in, bool) or \
+                    not isinstance(expires_in, (int, float)) or expires_in <= 0:
+                expires_in = self.modes["expires_in"]
+            now = self.now()
+            if self.modes["jwt"]:
+                tok = jwt_token(seq, now, expires_in, self.modes["jwt_length"],
+                                self.client_id, self.account_id)
+            else:
+                tok = "standin-token-%d" % seq
+            self.tokens[tok] = now + expires_in
+            self.tokens_issued.append({
+                "seq": seq, "issued": now, "expires_at": now + expires_in,
+                "expires_in": expires_in, "length": len(tok)})
             return tok
+
+    def token_state(self, tok):
+        """"valid", "expired" or "invalid"; counts the 401s it leads to."""
+        with self.lock:
+            expiry = self.tokens.get(tok) if tok else None
+            if expiry is None:
+                self.invalid_token_401s += 1
+                return "invalid"
+            if self.now() >= expiry:
+                self.expired_token_401s += 1
+                return "expired"
+            return "valid"
 
     def page_token(self, meeting, offset, page_size):
         raw = "%s|%d|%d|%d" % (meeting, offset, page_size, time.time_ns())
@@ -365,8 +495,71 @@ def fault_token_body(h, f):
     token into access_token."""
     body = dict(f.get("body", {"token_type": "bearer", "expires_in": 3600}))
     if body.get("access_token") is True:
-        body["access_token"] = h.state.new_token()
+        body["access_token"] = h.state.new_token(body.get("expires_in"))
     h.send_json(200, body)
+    return True
+
+
+# Zoom's REST errors by code: the usual HTTP status, and the message with
+# the account id and the meeting filled in.
+ZOOM_ERRORS = {
+    124: (401, "Invalid access token."),
+    200: (400, "Only available for Paid or ZMP account: {account}."),
+    300: (300, "Cannot access meeting information:{meeting}."),
+    1010: (400, "User does not belong to this account:{account}."),
+    3001: (400, "Meeting does not exist: {meeting}."),
+}
+
+
+def fault_zoom_error(h, f):
+    """Zoom's error answer for "code" (ZOOM_ERRORS); "status" overrides
+    the usual status (3001 comes as 400 or 404)."""
+    code = int(f.get("code", 3001))
+    status, message = ZOOM_ERRORS[code]
+    seg = h.url.path.split("/")[3] if h.target == "participants" else ""
+    h.send_json(int(f.get("status", status)), {
+        "code": code, "message": message.format(
+            account=h.state.account_id, meeting=h.state.meeting_of(seg))})
+    return True
+
+
+_bombs = {}
+
+
+def compression_bomb(mib, coding, fill):
+    """A participants page that inflates to mib MiB of valid JSON (white
+    space between the brackets, or one long name), compressed: about 1 KiB
+    per MiB, deflate's best ratio. Built once per shape."""
+    key = (mib, coding, fill)
+    if key not in _bombs:
+        head = (b'{"page_count":1,"page_size":300,"total_records":1,'
+                b'"next_page_token":"","participants":[')
+        tail = b"]}"
+        pad = b" "
+        if fill == "string":
+            head += b'{"id":"","name":"'
+            tail = b'","user_email":"","duration":60}' + tail
+            pad = b"a"
+        z = zlib.compressobj(9, zlib.DEFLATED, 31 if coding == "gzip" else 15)
+        block = pad * (1 << 20)
+        out = [z.compress(head)] + [z.compress(block) for _ in range(mib)]
+        _bombs[key] = b"".join(out + [z.compress(tail), z.flush()])
+    return _bombs[key]
+
+
+def fault_compression_bomb(h, f):
+    """A few KiB that inflate past any sane page cap: "inflated_mib"
+    (default 20), "encoding" gzip (default) or deflate, "fill" "space"
+    (default) or "string". Sent compressed whether or not the request
+    allowed it, as a hostile server would."""
+    mib = int(f.get("inflated_mib", 20))
+    coding = f.get("encoding", "gzip")
+    data = compression_bomb(mib, coding, f.get("fill", "space"))
+    h.entry.update(content_encoding=coding, body_bytes=mib << 20, chunks=0)
+    h.send_head(200, "application/json;charset=UTF-8", len(data),
+                {"Content-Encoding": coding})
+    h.wfile.write(data)
+    h.wfile.flush()
     return True
 
 
@@ -386,11 +579,59 @@ FAULTS = {
     "wrong_types": fault_wrong_types,
     "endless_next_page_token": fault_endless_next_page_token,
     "token_body": fault_token_body,
+    "zoom_error": fault_zoom_error,
+    "compression_bomb": fault_compression_bomb,
 }
 
 
 # ---------------------------------------------------------------------------
 # HTTP
+
+
+def accepted_codings(header):
+    """An Accept-Encoding header as {coding: q}, names in lower case."""
+    out = {}
+    for part in header.split(","):
+        name, _, params = part.partition(";")
+        name = name.strip().lower()
+        if not name:
+            continue
+        q = 1.0
+        for p in params.split(";"):
+            k, _, v = p.partition("=")
+            if k.strip().lower() == "q":
+                try:
+                    q = float(v)
+                except ValueError:
+                    q = 0.0
+        out[name] = q
+    return out
+
+
+def acceptable(codings, name):
+    return codings.get(name, codings.get("*", 0.0)) > 0
+
+
+def encode(data, coding):
+    """data in a content coding: gzip, or deflate (HTTP's deflate is the
+    zlib format)."""
+    z = zlib.compressobj(6, zlib.DEFLATED, 31 if coding == "gzip" else 15)
+    return z.compress(data) + z.flush()
+
+
+class CountingWriter:
+    """A connection's writer that counts the bytes written through it."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.count = 0
+
+    def write(self, data):
+        self.count += len(data)
+        return self.raw.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.raw, name)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -410,24 +651,77 @@ class Handler(BaseHTTPRequestHandler):
         if self.verbose:
             sys.stderr.write("zoom-standin: %s\n" % (fmt % args))
 
+    def setup(self):
+        super().setup()
+        self.wfile = CountingWriter(self.wfile)
+        self.answered = 0           # requests answered on this connection
+
     def tracking_id(self):
         return "v=2.0;clid=us06;rid=WEB_%s" % os.urandom(16).hex()
 
     def send_head(self, status, ctype, length, headers=None):
+        """Status line and headers; length None: a chunked body follows."""
         self.send_response(status)
         self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(length))
+        if length is None:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(length))
         self.send_header("x-zm-trackingid",
                          getattr(self, "trk", None) or self.tracking_id())
         for k, v in (headers or {}).items():
             self.send_header(k, str(v))
         self.end_headers()
+        if getattr(self, "entry", None) is not None:
+            self.entry["status"] = status
+
+    def content_coding(self):
+        """The coding for an answer of a Zoom endpoint: what the request's
+        Accept-Encoding allows and the compress mode picks; None: identity."""
+        how = self.state.mode("compress")
+        if getattr(self, "target", None) is None or how == "off":
+            return None
+        ok = accepted_codings(self.headers.get("Accept-Encoding", ""))
+        for c in ("gzip", "deflate") if how == "auto" else (how,):
+            if acceptable(ok, c):
+                return c
+        return None
+
+    def write_chunked(self, data):
+        """data as several chunks (three at least, of at most chunk_size
+        bytes), each its own write, and the last chunk; the count."""
+        step = max(1, min(int(self.state.mode("chunk_size")),
+                          -(-len(data) // 3)))
+        n = 0
+        for i in range(0, len(data), step):
+            piece = data[i:i + step]
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            n += 1
+        self.wfile.write(b"0\r\n\r\n")
+        return n
 
     def send_raw(self, status, data, ctype, headers=None):
-        self.send_head(status, ctype, len(data), headers)
+        """An answer; for the Zoom endpoints, compressed and chunked as the
+        request and the modes say."""
+        identity = len(data)
+        coding = self.content_coding()
+        if coding:
+            data = encode(data, coding)
+            headers = dict(headers or {}, **{"Content-Encoding": coding,
+                                             "Vary": "Accept-Encoding"})
+        chunked = getattr(self, "target", None) == "participants" and \
+            self.state.mode("chunked")
+        self.send_head(status, ctype, None if chunked else len(data), headers)
+        chunks = 0
         if self.command != "HEAD":
-            self.wfile.write(data)
+            if chunked:
+                chunks = self.write_chunked(data)
+            else:
+                self.wfile.write(data)
         self.wfile.flush()
+        if getattr(self, "entry", None) is not None:
+            self.entry.update(content_encoding=coding or "",
+                              body_bytes=identity, chunks=chunks)
 
     def send_json(self, status, body, headers=None):
         if isinstance(body, (bytes, bytearray)):
@@ -459,20 +753,43 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(n) if n > 0 else b""
 
     def record(self, body):
+        ae = self.headers.get("Accept-Encoding", "")
+        codings = accepted_codings(ae)
         entry = {
             "method": self.command,
             "path": self.path,
             "auth": self.headers.get("Authorization", ""),
             "content_type": self.headers.get("Content-Type", ""),
             "accept": self.headers.get("Accept", ""),
+            "accept_encoding": ae,
+            "asked_compression": any(q > 0 for c, q in codings.items()
+                                     if c != "identity"),
             "body": body.decode("utf-8", "replace"),
             "trackingid": self.trk,
             "time": time.time(),
             # the client's port names the connection: how many it opened
             "conn": self.client_address[1],
+            "conn_request": self.answered + 1,
         }
+        self.entry = entry
         with self.state.lock:
             self.state.requests.append(entry)
+
+    def after_answer(self, wire_start):
+        """Note what an answer of a Zoom endpoint cost on the wire; in
+        silent_close mode, close the connection it promised to keep."""
+        self.answered += 1
+        if self.target is None:
+            return
+        e = self.entry
+        e["wire_bytes"] = self.wfile.count - wire_start
+        if self.target == "participants":
+            with self.state.lock:
+                self.state.participants_wire_bytes += e["wire_bytes"]
+                self.state.participants_identity_bytes += \
+                    e.get("body_bytes", 0)
+        if self.state.mode("silent_close"):
+            self.close_connection = True
 
     # -- dispatch -----------------------------------------------------------
 
@@ -492,6 +809,9 @@ class Handler(BaseHTTPRequestHandler):
         self.dispatch()
 
     def dispatch(self):
+        self.target = None
+        self.entry = None
+        wire_start = self.wfile.count
         try:
             body = self.read_body()
             self.trk = self.tracking_id()
@@ -516,6 +836,10 @@ class Handler(BaseHTTPRequestHandler):
                     self.state.token_calls += 1
                 else:
                     self.state.participants_calls += 1
+            if self.answered and self.state.mode("close_kept"):
+                self.entry["dropped"] = True
+                self.close_now(reset=False)
+                return
             self.req_body = body
             self.url = url
             fault = self.state.take_fault(
@@ -527,6 +851,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json(status, answer)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        finally:
+            self.after_answer(wire_start)
 
     # -- the two Zoom endpoints --------------------------------------------
 
@@ -562,8 +888,10 @@ class Handler(BaseHTTPRequestHandler):
                          "error": "unsupported_grant_type"}
         if form.get("account_id") != [st.account_id]:
             return bad
-        return 200, {"access_token": st.new_token(), "token_type": "bearer",
-                     "expires_in": 3600, "scope": SCOPES}
+        expires_in = st.mode("expires_in")
+        return 200, {"access_token": st.new_token(expires_in),
+                     "token_type": "bearer", "expires_in": expires_in,
+                     "scope": SCOPES}
 
     def participants_answer(self):
         st = self.state
@@ -571,10 +899,11 @@ class Handler(BaseHTTPRequestHandler):
             return 405, {"code": 405, "message": "Method Not Allowed"}
         auth = self.headers.get("Authorization", "")
         tok = auth[7:] if auth.startswith("Bearer ") else None
-        with st.lock:
-            valid = tok is not None and tok in st.tokens
-        if not valid:
+        known = st.token_state(tok)
+        if known == "invalid":
             return 401, {"code": 124, "message": "Invalid access token."}
+        if known == "expired":
+            return 401, {"code": 124, "message": "Access token is expired."}
         seg = self.url.path.split("/")[3]
         meeting = st.by_segment.get(_norm_pct(seg))
         self.meeting = meeting
@@ -625,12 +954,39 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, {"ok": True})
         if what == "stats":
             with st.lock:
+                now = st.now()
                 out = {"token_calls": st.token_calls,
                        "participants_calls": st.participants_calls,
-                       "requests": list(st.requests),
-                       "valid_tokens": sorted(st.tokens),
+                       "requests": [dict(r) for r in st.requests],
+                       "valid_tokens": sorted(t for t, until in
+                                              st.tokens.items() if now < until),
                        "faults_pending": [f for f in st.faults
-                                          if f["times"] != 0]}
+                                          if f["times"] != 0],
+                       "expired_token_401s": st.expired_token_401s,
+                       "invalid_token_401s": st.invalid_token_401s,
+                       "tokens_issued": list(st.tokens_issued),
+                       "participants_wire_bytes": st.participants_wire_bytes,
+                       "participants_identity_bytes":
+                           st.participants_identity_bytes,
+                       "modes": dict(st.modes),
+                       "clock": now}
+            return self.send_json(200, out)
+        if what == "mode" and self.command == "POST":
+            bad = bad_modes(args)
+            if bad:
+                return self.send_json(400, {"error": bad,
+                                            "modes": sorted(MODES)})
+            with st.lock:
+                st.modes.update(args)
+                out = dict(st.modes)
+            return self.send_json(200, out)
+        if what == "clock" and self.command == "POST":
+            step = args.get("advance", 0)
+            if isinstance(step, bool) or not isinstance(step, (int, float)):
+                return self.send_json(400, {"error": "advance: seconds"})
+            with st.lock:
+                st.clock_offset += step
+                out = {"clock": st.now(), "offset": st.clock_offset}
             return self.send_json(200, out)
         if what == "fault" and self.command == "POST":
             kind = args.get("kind")
@@ -657,6 +1013,23 @@ class Handler(BaseHTTPRequestHandler):
                                         "segment": zoom_path_segment(m),
                                         "participants": st.dataset[m]})
         return self.send_json(404, {"error": "unknown control call"})
+
+
+def bad_modes(args):
+    """What is wrong with a /_control/mode call, or None."""
+    if not isinstance(args, dict):
+        return "an object of modes"
+    for k, v in args.items():
+        if k not in MODES:
+            return "unknown mode %r" % k
+        want = type(MODES[k])
+        if type(v) is not want:
+            return "%s: a %s" % (k, want.__name__)
+        if k == "compress" and v not in COMPRESS_CHOICES:
+            return "compress: one of %s" % ", ".join(COMPRESS_CHOICES)
+        if want is int and v <= 0:
+            return "%s: more than 0" % k
+    return None
 
 
 class Server(ThreadingHTTPServer):
@@ -704,9 +1077,37 @@ def main(argv=None):
     ap.add_argument("--tls-cert", help="serve HTTPS with this certificate "
                     "(PEM, with --tls-key)")
     ap.add_argument("--tls-key")
+    ap.add_argument("--chunked", action="store_true",
+                    help="participants answers chunked, in several chunks")
+    ap.add_argument("--chunk-size", type=int, default=MODES["chunk_size"],
+                    help="largest chunk, bytes (default %(default)s)")
+    ap.add_argument("--compress", choices=COMPRESS_CHOICES,
+                    default=MODES["compress"],
+                    help="content codings offered when Accept-Encoding "
+                    "allows them (default %(default)s: gzip, else deflate)")
+    ap.add_argument("--silent-close", action="store_true",
+                    help="close each connection after its first answer, "
+                    "without saying so")
+    ap.add_argument("--close-kept", action="store_true",
+                    help="close a kept connection when the next request "
+                    "arrives on it, without answering")
+    ap.add_argument("--jwt-tokens", action="store_true",
+                    help="access tokens shaped like Zoom's JWTs")
+    ap.add_argument("--jwt-length", type=int, default=MODES["jwt_length"],
+                    help="their length, about (default %(default)s)")
+    ap.add_argument("--expires-in", type=int, default=MODES["expires_in"],
+                    help="access token lifetime, seconds (default "
+                    "%(default)s)")
     a = ap.parse_args(argv)
 
-    Handler.state = State(a.client_id, a.client_secret, a.account_id)
+    modes = dict(MODES, chunked=a.chunked, chunk_size=a.chunk_size,
+                 compress=a.compress, silent_close=a.silent_close,
+                 close_kept=a.close_kept, jwt=a.jwt_tokens,
+                 jwt_length=a.jwt_length, expires_in=a.expires_in)
+    bad = bad_modes(modes)
+    if bad:
+        ap.error(bad)
+    Handler.state = State(a.client_id, a.client_secret, a.account_id, modes)
     Handler.verbose = a.verbose
     srv = Server(("127.0.0.1", a.port), Handler)
     port = srv.server_address[1]

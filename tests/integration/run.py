@@ -16,6 +16,7 @@ Prints one line per case, "name... ok" or "name... FAIL: reason", then
 import argparse
 import base64
 import concurrent.futures
+import contextlib
 import datetime
 import http.client
 import json
@@ -487,6 +488,12 @@ http {{
         if target == "token" or kind == "revoke_tokens":
             self.dirty = True
         self.ctl("fault", kw)
+
+    def mode(self, **modes):
+        """How the stand-in answers until the next reset (its "Modes")."""
+        if "jwt" in modes or "expires_in" in modes:
+            self.dirty = True
+        return self.ctl("mode", modes)
 
     def fresh(self):
         """New responder process and a stand-in that forgot every token."""
@@ -1665,6 +1672,281 @@ def _(h):
 def _(h):
     return _robust(h, "participants", "trickle", [TIMEOUT],
                    chunk_size=1, interval=1.0)
+
+
+# -- Zoom's HTTP as it is: chunked pages, connections closed without a
+# word, Zoom-sized tokens that expire, compressed answers (issue 12).
+
+@contextlib.contextmanager
+def one_worker(h):
+    """The responder with one worker thread for the block: consecutive
+    requests are then served by the same thread, over its one connection
+    to Zoom. The usual responder again afterwards."""
+    h.restart_responder(h.base_env(ZOOM_ATTENDEES_THREADS="1"))
+    try:
+        yield
+    finally:
+        h.restart_responder()
+
+
+def page_requests(h):
+    return [x for x in h.stats()["requests"] if "/participants" in x["path"]]
+
+
+@case("chunked_pages")
+def _(h):
+    h.mode(chunked=True)
+    for m in (SMALL, BIG, EMPTY):
+        expect_ok(h.attendees(m), m, "chunked pages, %s" % m)
+    expect_error(h.attendees("98765432109"), 404, "meeting_not_found",
+                 "chunked 404")
+    expect_ok(h.cgi(body={"zoomCallId": BIG}), BIG, "CGI, chunked pages")
+    pages = page_requests(h)
+    few = [x["path"] for x in pages if x.get("chunks", 0) < 3]
+    if few:
+        fail("answers not in several chunks: %r" % few)
+    return "%d answers in %d chunks" % (len(pages),
+                                        sum(x["chunks"] for x in pages))
+
+
+@case("kept_connection_closed_after_answer")
+def _(h):
+    # Zoom closes a connection right after an answer that promised to keep
+    # it (no Connection: close). The next request on it must go out on a
+    # fresh connection: 200 every time, each page asked for once.
+    with one_worker(h):
+        h.mode(silent_close=True)
+        meetings = (SMALL, SMALL, BIG, SMALL)
+        rs = [h.attendees(m) for m in meetings]
+        for i, (m, r) in enumerate(zip(meetings, rs)):
+            expect_ok(r, m, "request %d after a silent close" % (i + 1))
+            within_budget(r, "request %d after a silent close" % (i + 1))
+        pages = page_requests(h)
+        if len(pages) != 6 or len({x["conn"] for x in pages}) != 6:
+            fail("%d page requests over %d connections, expected 6 and 6"
+                 % (len(pages), len({x["conn"] for x in pages})))
+    h.ctl("reset", {"tokens": False})
+    h.mode(silent_close=True)
+    expect_ok(h.cgi(body={"zoomCallId": BIG}), BIG, "CGI, 3 pages")
+    n = len(page_requests(h))
+    if n != 3:
+        fail("CGI: %d page requests for 3 pages" % n)
+    return "slowest %.2f s" % max(r.elapsed for r in rs)
+
+
+def resent_once(h, what):
+    """Each request the stand-in dropped (close_kept) came again, at once,
+    on a new connection, and was answered there."""
+    reqs = h.stats()["requests"]
+    dropped = [i for i, x in enumerate(reqs) if x.get("dropped")]
+    if not dropped:
+        fail("%s: no request came on a kept connection (nothing tested)"
+             % what)
+    for i in dropped:
+        nxt = reqs[i + 1] if i + 1 < len(reqs) else None
+        if nxt is None or nxt["path"] != reqs[i]["path"] or \
+                nxt.get("dropped") or nxt["conn_request"] != 1:
+            fail("%s: %s was not sent again on a new connection"
+                 % (what, reqs[i]["path"]))
+        if nxt["time"] - reqs[i]["time"] > 0.5:
+            fail("%s: %s sent again only after %.2f s (a retry, not a "
+                 "reconnection)" % (what, reqs[i]["path"],
+                                    nxt["time"] - reqs[i]["time"]))
+    answered = [x["path"] for x in reqs if not x.get("dropped") and
+                "/participants" in x["path"]]
+    return len(dropped), answered
+
+
+@case("kept_connection_closed_under_next_request")
+def _(h):
+    # The race of a server's keep-alive timeout: the connection is closed
+    # when the next request arrives on it, unanswered. Nothing of an answer
+    # came, so the request is sent again on a new connection.
+    with one_worker(h):
+        h.mode(close_kept=True)
+        meetings = (SMALL, SMALL, BIG)
+        rs = [h.attendees(m) for m in meetings]
+        for i, (m, r) in enumerate(zip(meetings, rs)):
+            expect_ok(r, m, "request %d on a kept connection" % (i + 1))
+            within_budget(r, "request %d on a kept connection" % (i + 1))
+        n, answered = resent_once(h, "FastCGI")
+        if len(answered) != 5:
+            fail("%d pages answered, expected 5: %r" % (len(answered),
+                                                        answered))
+    h.ctl("reset", {"tokens": False})
+    h.mode(close_kept=True)
+    expect_ok(h.cgi(body={"zoomCallId": BIG}), BIG, "CGI, 3 pages")
+    m, answered = resent_once(h, "CGI")
+    if len(answered) != 3:
+        fail("CGI: %d pages answered, expected 3" % len(answered))
+    return "%d + %d requests sent again, slowest answer %.2f s" % (
+        n, m, max(r.elapsed for r in rs))
+
+
+def _jwt_runs(h):
+    """One request through nginx (the FastCGI process) and one CGI run
+    (its token in a cache file), each: (name, Resp)."""
+    d = os.path.join(h.tmp, "cache-jwt")
+    os.makedirs(d, exist_ok=True)
+    env = {"ZOOM_TOKEN_CACHE": os.path.join(d, "zoom-token")}
+    return [("FastCGI", h.attendees(SMALL)),
+            ("CGI", h.cgi(body={"zoomCallId": SMALL}, env=env))]
+
+
+def _jwt_round(h, what):
+    for name, r in _jwt_runs(h):
+        expect_ok(r, SMALL, "%s, %s" % (name, what))
+
+
+def _jwt_sized(st):
+    """The tokens issued and the Bearer tokens sent: Zoom's size and
+    shape (three dotted pieces, 1000 to 1200 characters)."""
+    sent = {x["auth"][7:] for x in st["requests"]
+            if "/participants" in x["path"]}
+    odd = [len(t) for t in sent if not 1000 <= len(t) <= 1200 or
+           t.count(".") != 2]
+    odd += [t["length"] for t in st["tokens_issued"]
+            if not 1000 <= t["length"] <= 1200]
+    if odd:
+        fail("tokens not JWT-sized: lengths %r" % odd)
+
+
+@case("jwt_token_refreshed_before_expiry")
+def _(h):
+    # Zoom-sized tokens that live 302 s: 2 s past the responder's 5-minute
+    # margin, so it may use one until issue + 2 s (real clock). Once the
+    # first tokens are out, the stand-in's clock jumps 299 s: it rejects
+    # them from issue + 3 s. A request at issue + 3.3 s must bring a new
+    # token, fetched before use: the stand-in never answers 401.
+    h.fresh()
+    h.mode(jwt=True, expires_in=302)
+    _jwt_round(h, "first token")
+    issued = time.time()            # both tokens were issued before this
+    h.ctl("clock", {"advance": 299})
+    _jwt_round(h, "token reused")
+    st = h.stats()
+    if st["token_calls"] != 2:
+        fail("%d token calls for 2 processes, before expiry (expected 2)"
+             % st["token_calls"])
+    time.sleep(max(0.0, issued + 3.3 - time.time()))
+    _jwt_round(h, "after the token's use")
+    st = h.stats()
+    _jwt_sized(st)
+    if st["expired_token_401s"] or st["invalid_token_401s"]:
+        fail("the stand-in answered 401 (%d expired, %d invalid): the "
+             "token was used too long" % (st["expired_token_401s"],
+                                          st["invalid_token_401s"]))
+    if st["token_calls"] != 4:
+        fail("%d token calls, expected 4 (2 processes, 2 tokens each)"
+             % st["token_calls"])
+
+
+@case("jwt_token_expired_early_refreshed")
+def _(h):
+    # The other way round: Zoom says the token has expired while the
+    # responder thinks it lives (the clocks disagree by an hour). 401 code
+    # 124 "Access token is expired.": a new token, and the page again.
+    h.fresh()
+    h.mode(jwt=True)
+    _jwt_round(h, "first token")
+    h.ctl("clock", {"advance": 3601})
+    _jwt_round(h, "token expired for Zoom")
+    st = h.stats()
+    _jwt_sized(st)
+    if st["expired_token_401s"] != 2 or st["token_calls"] != 4:
+        fail("%d 401s for an expired token, %d token calls; expected 2 and "
+             "4" % (st["expired_token_401s"], st["token_calls"]))
+
+
+@case("zoom_400_code_3001")
+def _(h):
+    # "Meeting does not exist", as a 400 and as a 404: not found, no retry.
+    v = Variants()
+    for status in (400, 404):
+        with v:
+            h.ctl("reset", {"tokens": False})
+            h.fault("participants", "zoom_error", code=3001, status=status,
+                    times=-1)
+            what = "%d code 3001" % status
+            expect_error(h.attendees(SMALL), 404, "meeting_not_found", what)
+            expect_error(h.cgi(body={"zoomCallId": SMALL}), 404,
+                         "meeting_not_found", "CGI, " + what)
+            n = len(participant_paths(h))
+            if n != 2:
+                fail("%s: %d participants calls, expected 2 (no retry)"
+                     % (what, n))
+    v.done()
+
+
+@case("zoom_400_code_1010")
+def _(h):
+    # "User does not belong to this account": the app cannot see it.
+    h.fault("participants", "zoom_error", code=1010, times=-1)
+    for r in (h.attendees(SMALL), h.cgi(body={"zoomCallId": SMALL})):
+        expect_error(r, 502, "zoom_permission_denied", "%s, 400 code 1010"
+                     % r.via)
+        if ACCOUNT_ID.encode() in r.body:
+            fail("%s: Zoom's message passed on: %s" % (r.via, short(r.body)))
+    n = len(participant_paths(h))
+    if n != 2:
+        fail("%d participants calls, expected 2 (no retry)" % n)
+
+
+@case("compressed_answers")
+def _(h):
+    # The responder asks for compressed answers and hands on exactly the
+    # bytes it does with plain ones, whichever coding Zoom picks.
+    plain = {}
+    h.mode(compress="off")
+    for m in (SMALL, BIG):
+        r = h.attendees(m)
+        expect_ok(r, m, "plain answers")
+        plain[m] = r.body
+    sizes = ["plain %d B" % sum(x["wire_bytes"] for x in page_requests(h))]
+    v = Variants()
+    for coding in ("gzip", "deflate"):
+        with v:
+            h.ctl("reset", {"tokens": False})
+            h.mode(compress=coding)
+            rs = [(m, h.attendees(m)) for m in (SMALL, BIG)]
+            rs.append((BIG, h.cgi(body={"zoomCallId": BIG})))
+            for m, r in rs:
+                expect_ok(r, m, "%s, %s" % (r.via, coding))
+                if r.body != plain[m]:
+                    fail("%s, %s: the answer differs from the plain one"
+                         % (r.via, coding))
+            expect_error(h.attendees("98765432109"), 404, "meeting_not_found",
+                         "%s 404" % coding)
+            st = h.stats()
+            pages = [x for x in st["requests"] if "/participants" in x["path"]]
+            unasked = [x["accept_encoding"] for x in pages
+                       if not zoom_standin.acceptable(
+                           zoom_standin.accepted_codings(
+                               x["accept_encoding"]), coding)]
+            if unasked:
+                fail("%s not asked for (Accept-Encoding %r)" % (
+                    coding, unasked[0]))
+            if any(x["content_encoding"] != coding for x in pages):
+                fail("answers not in %s" % coding)
+            if st["participants_wire_bytes"] * 2 > \
+                    st["participants_identity_bytes"]:
+                fail("%s: %d bytes on the wire for %d plain" % (
+                    coding, st["participants_wire_bytes"],
+                    st["participants_identity_bytes"]))
+            sizes.append("%s %d B" % (coding, sum(x["wire_bytes"]
+                                                  for x in pages[:4])))
+    v.done()
+    return "4 pages on the wire: " + ", ".join(sizes)
+
+
+@case("robust_compression_bomb")
+def _(h):
+    # A few KiB that inflate to 20 MiB, past the 8 MiB page cap.
+    out = _robust(h, "participants", "compression_bomb", [BAD])
+    h.ctl("reset", {"tokens": False})
+    _robust(h, "participants", "compression_bomb", [BAD], encoding="deflate",
+            fill="string", inflated_mib=9)
+    return out
 
 
 # -- log ------------------------------------------------------------------------
