@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <unicase.h>
 #include <uninorm.h>
+#include <unistr.h>
 
 #include "attendance.h"
 #include "util.h"
@@ -267,11 +268,13 @@ att_norm_name(const char *s, size_t len, char *out, size_t outlen)
 			    (char)(s[i] - 'A' + 'a') : s[i];
 		return (long)tidy(out, len);
 	}
+	if (u8_check((const uint8_t *)s, len) != NULL)
+		return -1;		/* not UTF-8: no name to match */
 	n = outlen;
 	folded = u8_casefold((const uint8_t *)s, len, NULL, UNINORM_NFKC,
 	    (uint8_t *)out, &n);
 	if (folded == NULL)
-		return -1;		/* not UTF-8, or out of memory */
+		return -1;		/* out of memory */
 	if (folded != (uint8_t *)out) {	/* did not fit */
 		free(folded);
 		return -1;

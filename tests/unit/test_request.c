@@ -453,6 +453,127 @@ test_strerror(void **state)
 	assert_string_equal(req_strerror(REQ__MAX), "unknown error");
 }
 
+/* req_parse_request over a literal body. */
+static enum req_err
+parse(const char *body, struct req_body *b)
+{
+	return req_parse_request(body, strlen(body), b);
+}
+
+#define ID	"\"zoomCallId\":\"85746065432\""
+
+static void
+test_attendance_fields_valid(void **state)
+{
+	struct req_body b;
+
+	(void)state;
+	assert_int_equal(parse("{" ID "}", &b), REQ_OK);
+	assert_false(b.att.coach.given);
+	assert_false(b.att.client.given);
+	assert_false(b.has_start);
+	assert_int_equal(b.att.min_seconds, 0);
+
+	assert_int_equal(parse("{" ID ",\"coach\":{\"email\":\"coach@example.com\","
+	    "\"name\":\"Ada Lovelace\"},\"client\":{\"email\":\"\",\"name\":"
+	    "\"Gr\\u00e2ce Hopper\"},\"minimumSeconds\":60,"
+	    "\"startTime\":\"2026-11-20T10:00:00Z\",\"other\":[1,2]}", &b),
+	    REQ_OK);
+	assert_string_equal(b.id.text, "85746065432");
+	assert_true(b.att.coach.given);
+	assert_string_equal(b.att.coach.email, "coach@example.com");
+	assert_string_equal(b.att.coach.name, "Ada Lovelace");
+	assert_true(b.att.client.given);
+	assert_string_equal(b.att.client.email, "");
+	assert_string_equal(b.att.client.name, "Gr\xc3\xa2" "ce Hopper");
+	assert_int_equal(b.att.min_seconds, 60);
+	assert_true(b.has_start);
+	assert_int_equal(b.start_time, 1795168800);
+	/* Only one of the two, and an offset. */
+	assert_int_equal(parse("{" ID ",\"client\":{\"name\":\"G\"},"
+	    "\"minimumSeconds\":86400,\"startTime\":\"2026-11-20T11:00:00+01:00\"}",
+	    &b), REQ_OK);
+	assert_false(b.att.coach.given);
+	assert_int_equal(b.start_time, 1795168800);
+	assert_int_equal(b.att.min_seconds, 86400);
+}
+
+static void
+test_attendance_fields_invalid(void **state)
+{
+	static const struct {
+		const char	*body;
+		enum req_err	 want;
+	} cases[] = {
+		{ "{" ID ",\"coach\":\"coach@example.com\"}", REQ_ECOACH },
+		{ "{" ID ",\"coach\":null}", REQ_ECOACH },
+		{ "{" ID ",\"coach\":[]}", REQ_ECOACH },
+		{ "{" ID ",\"coach\":{}}", REQ_ECOACH },
+		{ "{" ID ",\"coach\":{\"email\":\"\",\"name\":\"\"}}", REQ_ECOACH },
+		{ "{" ID ",\"coach\":{\"email\":5}}", REQ_ECOACH },
+		{ "{" ID ",\"coach\":{\"name\":null}}", REQ_ECOACH },
+		{ "{" ID ",\"coach\":{\"email\":\"no-at-sign\"}}", REQ_ECOACH },
+		{ "{" ID ",\"coach\":{\"email\":\"a b@c\"}}", REQ_ECOACH },
+		{ "{" ID ",\"coach\":{\"email\":\"@c\"}}", REQ_ECOACH },
+		{ "{" ID ",\"coach\":{\"name\":\"Ada\\nLovelace\"}}", REQ_ECOACH },
+		{ "{" ID ",\"coach\":{\"name\":\"Ada\\u0000\"}}", REQ_ECOACH },
+		{ "{" ID ",\"coach\":{\"name\":\"Ada\\u007f\"}}", REQ_ECOACH },
+		{ "{" ID ",\"coach\":{\"name\":\"Ada\\u0085\"}}", REQ_ECOACH },
+		{ "{" ID ",\"coach\":{\"name\":\"A\",\"name\":\"B\"}}", REQ_ECOACH },
+		{ "{" ID ",\"client\":{\"name\":true}}", REQ_ECLIENT },
+		{ "{" ID ",\"client\":1}", REQ_ECLIENT },
+		{ "{" ID ",\"minimumSeconds\":-1}", REQ_EMIN_SECONDS },
+		{ "{" ID ",\"minimumSeconds\":86401}", REQ_EMIN_SECONDS },
+		{ "{" ID ",\"minimumSeconds\":1.5}", REQ_EMIN_SECONDS },
+		{ "{" ID ",\"minimumSeconds\":1e2}", REQ_EMIN_SECONDS },
+		{ "{" ID ",\"minimumSeconds\":\"60\"}", REQ_EMIN_SECONDS },
+		{ "{" ID ",\"minimumSeconds\":99999999999999999999}", REQ_EMIN_SECONDS },
+		{ "{" ID ",\"startTime\":\"yesterday\"}", REQ_ESTART_TIME },
+		{ "{" ID ",\"startTime\":\"2026-11-20 10:00:00\"}", REQ_ESTART_TIME },
+		{ "{" ID ",\"startTime\":1795168800}", REQ_ESTART_TIME },
+		{ "{" ID ",\"startTime\":\"2026-11-20T10:00:00Z\\u0000\"}",
+		    REQ_ESTART_TIME },
+		{ "{" ID ",\"coach\":{\"name\":\"A\"},\"coach\":{\"name\":\"B\"}}",
+		    REQ_EDUPLICATE },
+		{ "{" ID ",\"startTime\":\"2026-11-20T10:00:00Z\","
+		    "\"startTime\":\"2026-11-20T10:00:00Z\"}", REQ_EDUPLICATE },
+		/* The id is checked first. */
+		{ "{\"coach\":5}", REQ_EMISSING },
+		{ "{\"zoomCallId\":\"x\",\"coach\":5}", REQ_EINVALID },
+	};
+	struct req_body	b;
+	size_t		i;
+	enum req_err	rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if ((rc = parse(cases[i].body, &b)) != cases[i].want)
+			fail_msg("%s: %s, want %s", cases[i].body,
+			    req_strerror(rc), req_strerror(cases[i].want));
+}
+
+static void
+test_attendance_long_strings(void **state)
+{
+	char		body[2048], name[400];
+	struct req_body	b;
+
+	(void)state;
+	/* 255 bytes is the most an email or a name may hold. */
+	memset(name, 'a', 255);
+	name[255] = '\0';
+	snprintf(body, sizeof(body), "{" ID ",\"coach\":{\"name\":\"%s\"}}", name);
+	assert_int_equal(parse(body, &b), REQ_OK);
+	assert_int_equal(strlen(b.att.coach.name), 255);
+	memset(name, 'a', 256);
+	name[256] = '\0';
+	snprintf(body, sizeof(body), "{" ID ",\"coach\":{\"name\":\"%s\"}}", name);
+	assert_int_equal(parse(body, &b), REQ_ECOACH);
+	snprintf(body, sizeof(body), "{" ID ",\"client\":{\"email\":\"%s@x\"}}",
+	    name);
+	assert_int_equal(parse(body, &b), REQ_ECLIENT);
+}
+
 int
 main(void)
 {
@@ -473,6 +594,9 @@ main(void)
 		cmocka_unit_test(test_json_type),
 		cmocka_unit_test(test_healthz),
 		cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_attendance_fields_valid),
+		cmocka_unit_test(test_attendance_fields_invalid),
+		cmocka_unit_test(test_attendance_long_strings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
