@@ -30,18 +30,26 @@ att_match_name(enum att_match m)
 
 /* ---- the rows ------------------------------------------------------------ */
 
+const char *const att_field_keys[ATT_F__MAX] = {
+	"user_email",		/* ATT_F_EMAIL */
+	"id",			/* ATT_F_ID */
+	"name",			/* ATT_F_NAME */
+	"join_time",		/* ATT_F_JOIN */
+	"leave_time",		/* ATT_F_LEAVE */
+	"status",		/* ATT_F_STATUS */
+};
+
 void
 att_rows_init(struct att_rows *r)
 {
 	memset(r, 0, sizeof(*r));
-	buf_init(&r->text, ROWS_TEXT_CAP);
 }
 
 void
 att_rows_reset(struct att_rows *r)
 {
 	r->n = 0;
-	buf_reset(&r->text);
+	r->text_off = 0;
 }
 
 void
@@ -50,78 +58,12 @@ att_rows_free(struct att_rows *r)
 	free(r->v);
 	r->v = NULL;
 	r->n = r->cap = 0;
-	buf_free(&r->text);
 }
 
 static int
 is_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/*
- * Append the string value v (validated JSON, quotes included) to r->text
- * and note where it went. Most of Zoom's strings hold no escape: those
- * are copied as they are, without a second pass of the decoder.
- */
-static enum att_err
-add_text(struct att_rows *r, struct js_span v, size_t *off, size_t *len)
-{
-	struct buf	 tmp;
-	enum att_err	 rc = ATT_OK;
-
-	*off = r->text.len;
-	*len = 0;
-	if (!js_is_string(v) || v.len < 2)
-		return ATT_OK;		/* null or another type: absent */
-	if (memchr(v.p, '\\', v.len) == NULL) {
-		if (buf_add(&r->text, v.p + 1, v.len - 2) != BUF_OK)
-			return ATT_ENOMEM;
-	} else {
-		buf_init(&tmp, ATT_TEXT_MAX * 16);
-		if (js_string_decode(v, &tmp) != JS_OK ||
-		    buf_add(&r->text, tmp.data ? tmp.data : "", tmp.len) != BUF_OK)
-			rc = ATT_ENOMEM;
-		buf_free(&tmp);
-		if (rc != ATT_OK)
-			return rc;
-	}
-	*len = r->text.len - *off;
-	return ATT_OK;
-}
-
-/* The email as people match it: blanks around dropped, ASCII lower case. */
-static void
-norm_email(struct att_rows *r, size_t *off, size_t *len)
-{
-	char	*s = r->text.data + *off;
-	size_t	 i;
-
-	while (*len > 0 && is_blank(s[0])) {
-		s++;
-		(*off)++;
-		(*len)--;
-	}
-	while (*len > 0 && is_blank(s[*len - 1]))
-		(*len)--;
-	for (i = 0; i < *len; i++)
-		if (s[i] >= 'A' && s[i] <= 'Z')
-			s[i] = (char)(s[i] - 'A' + 'a');
-}
-
-/* A JSON string holding an ISO 8601 time, as epoch seconds; -1 if not. */
-static int64_t
-json_time(struct js_span v)
-{
-	char	 text[TIME_TEXT_MAX];
-	time_t	 t;
-
-	if (!js_is_string(v) || v.len < 2 || v.len - 2 >= sizeof(text) ||
-	    memchr(v.p, '\\', v.len) != NULL)
-		return -1;
-	memcpy(text, v.p + 1, v.len - 2);
-	text[v.len - 2] = '\0';
-	return parse_utc_time(text, &t) == 0 ? (int64_t)t : -1;
 }
 
 static enum att_err
@@ -138,45 +80,100 @@ grow(struct att_rows *r)
 }
 
 enum att_err
-att_rows_add_json(struct att_rows *r, struct js_span el)
+att_rows_add(struct att_rows *r, const struct js_span vals[ATT_F__MAX],
+    const char *base, size_t off_base)
 {
-	struct js_iter	 it;
-	struct js_span	 key, val;
 	struct att_row	*row;
 	enum att_err	 rc;
-	enum js_err	 je;
+	size_t		 f;
 
-	if (js_iter_object(&it, el) != JS_OK)
-		return ATT_EROW;
 	if (r->n == r->cap && (rc = grow(r)) != ATT_OK)
 		return rc;
-	row = &r->v[r->n];
+	row = &r->v[r->n++];
 	memset(row, 0, sizeof(*row));
-	row->join = row->leave = -1;
-	row->email = row->id = row->name = r->text.len;
-	while ((je = js_next_member(&it, &key, &val)) == JS_OK) {
-		rc = ATT_OK;
-		if (js_key_is(key, "user_email")) {
-			rc = add_text(r, val, &row->email, &row->email_len);
-			norm_email(r, &row->email, &row->email_len);
-		} else if (js_key_is(key, "id"))
-			rc = add_text(r, val, &row->id, &row->id_len);
-		else if (js_key_is(key, "name"))
-			rc = add_text(r, val, &row->name, &row->name_len);
-		else if (js_key_is(key, "join_time"))
-			row->join = json_time(val);
-		else if (js_key_is(key, "leave_time"))
-			row->leave = json_time(val);
-		else if (js_key_is(key, "status"))
-			row->waiting = val.len == 17 &&
-			    memcmp(val.p, "\"in_waiting_room\"", 17) == 0;
-		if (rc != ATT_OK)
-			return rc;
+	for (f = 0; f < ATT_F_STATUS; f++) {
+		const struct js_span *v = &vals[f];
+
+		/* Strings only; null or another type counts as absent. */
+		if (v->len < 3 || v->p[0] != '"')
+			continue;
+		row->f[f].off = (uint32_t)(off_base + (size_t)(v->p + 1 - base));
+		row->f[f].len = (uint32_t)(v->len - 2);
+		row->f[f].escaped = memchr(v->p + 1, '\\', v->len - 2) != NULL;
 	}
+	row->waiting = vals[ATT_F_STATUS].len == 17 &&
+	    memcmp(vals[ATT_F_STATUS].p, "\"in_waiting_room\"", 17) == 0;
+	return ATT_OK;
+}
+
+enum att_err
+att_rows_add_json(struct att_rows *r, struct js_span el, const char *base,
+    size_t off_base)
+{
+	struct js_span	 vals[ATT_F__MAX], key, val;
+	struct js_iter	 it;
+	enum js_err	 je;
+	size_t		 f;
+
+	memset(vals, 0, sizeof(vals));
+	if (js_iter_object(&it, el) != JS_OK)
+		return ATT_EROW;
+	while ((je = js_next_member(&it, &key, &val)) == JS_OK)
+		for (f = 0; f < ATT_F__MAX; f++)
+			if (js_key_is(key, att_field_keys[f]))
+				vals[f] = val;
 	if (je != JS_END)
 		return ATT_EROW;
-	r->n++;
-	return ATT_OK;
+	return att_rows_add(r, vals, base, off_base);
+}
+
+/*
+ * A row's string, decoded: the bytes in text when it has no escape
+ * (Zoom's usual), else decoded into tmp (valid until its next use).
+ * 0, or -1 (out of memory).
+ */
+static int
+str_of(const char *text, const struct att_str *s, struct buf *tmp,
+    const char **p, size_t *len)
+{
+	struct js_span v = { text + s->off - 1, (size_t)s->len + 2 };
+
+	if (!s->escaped) {
+		*p = text + s->off;
+		*len = s->len;
+		return 0;
+	}
+	if (js_string_decode(v, tmp) != JS_OK)
+		return -1;
+	*p = tmp->data ? tmp->data : "";
+	*len = tmp->len;
+	return 0;
+}
+
+/* A row's time member as epoch seconds; -1 when absent or not a time. */
+static int64_t
+time_of(const char *text, const struct att_str *s)
+{
+	char	 buf[TIME_TEXT_MAX];
+	time_t	 t;
+
+	if (s->len == 0 || s->len >= sizeof(buf) || s->escaped)
+		return -1;
+	memcpy(buf, text + s->off, s->len);
+	buf[s->len] = '\0';
+	return parse_utc_time(buf, &t) == 0 ? (int64_t)t : -1;
+}
+
+/* The span without the blanks around it. */
+static void
+trim(const char **p, size_t *len)
+{
+	while (*len > 0 && is_blank(**p)) {
+		(*p)++;
+		(*len)--;
+	}
+	while (*len > 0 && is_blank((*p)[*len - 1]))
+		(*len)--;
 }
 
 /* ---- names ------------------------------------------------------------- */
@@ -203,49 +200,55 @@ is_device_word(const char *s, size_t len)
 	return 0;
 }
 
+#define DEVICE_WORD_MAX	10	/* the longest of device_words */
+
 /* The length of s without a trailing device tag (s is folded, trimmed). */
 static size_t
 drop_device_tag(const char *s, size_t len)
 {
-	size_t	 i;
+	size_t	 i, lo = len > DEVICE_WORD_MAX ? len - DEVICE_WORD_MAX : 0;
 
+	/* " (word)": the word is at most DEVICE_WORD_MAX bytes. */
 	if (len >= 4 && s[len - 1] == ')') {
-		for (i = len - 1; i > 0 && s[i - 1] != '('; i--)
+		for (i = len - 1; i > 0 && i + 1 >= lo && s[i - 1] != '('; i--)
 			;
-		if (i >= 3 && s[i - 2] == ' ' &&
+		if (i >= 3 && s[i - 1] == '(' && s[i - 2] == ' ' &&
 		    is_device_word(s + i, len - 1 - i))
 			return i - 2;
 	}
-	for (i = len; i >= 3; i--)
+	/* " - word" */
+	for (i = len; i >= 3 && i >= lo; i--)
 		if (s[i - 3] == ' ' && s[i - 2] == '-' && s[i - 1] == ' ')
 			return is_device_word(s + i, len - i) ? i - 3 : len;
 	return len;
 }
 
 /*
- * Collapse runs of white space to one space and trim, in place; then
- * drop a device tag and the blanks before it. The new length.
+ * Copy in to out (they may be the same) with runs of white space made one
+ * space, trimmed, ASCII upper case folded if fold; then drop a device tag
+ * and the blanks before it. The new length.
  */
 static size_t
-tidy(char *s, size_t len)
+tidy(char *out, const char *in, size_t len, int fold)
 {
 	size_t	 i, j = 0;
-	int	 blank = 1;	/* leading blanks go */
+	int	 blank = 0;
+	char	 c;
 
 	for (i = 0; i < len; i++) {
-		if (is_blank(s[i])) {
-			if (!blank)
-				s[j++] = ' ';
-			blank = 1;
-		} else {
-			s[j++] = s[i];
-			blank = 0;
+		c = in[i];
+		if (is_blank(c)) {
+			blank = j > 0;	/* leading blanks go */
+			continue;
 		}
+		if (blank)
+			out[j++] = ' ';
+		blank = 0;
+		out[j++] = (fold && c >= 'A' && c <= 'Z') ?
+		    (char)(c - 'A' + 'a') : c;
 	}
-	if (j > 0 && s[j - 1] == ' ')
-		j--;
-	j = drop_device_tag(s, j);
-	while (j > 0 && s[j - 1] == ' ')
+	j = drop_device_tag(out, j);
+	while (j > 0 && out[j - 1] == ' ')
 		j--;
 	return j;
 }
@@ -263,10 +266,7 @@ att_norm_name(const char *s, size_t len, char *out, size_t outlen)
 		/* ASCII folds to ASCII lower case, and NFKC leaves it as it is. */
 		if (len >= outlen)
 			return -1;
-		for (i = 0; i < len; i++)
-			out[i] = (s[i] >= 'A' && s[i] <= 'Z') ?
-			    (char)(s[i] - 'A' + 'a') : s[i];
-		return (long)tidy(out, len);
+		return (long)tidy(out, s, len, 1);
 	}
 	if (u8_check((const uint8_t *)s, len) != NULL)
 		return -1;		/* not UTF-8: no name to match */
@@ -279,94 +279,7 @@ att_norm_name(const char *s, size_t len, char *out, size_t outlen)
 		free(folded);
 		return -1;
 	}
-	return (long)tidy(out, n);
-}
-
-/* ---- merging rows into persons ----------------------------------------- */
-
-/* Union-find over rows: rows of one person end with the same root. */
-static size_t
-find(size_t *parent, size_t i)
-{
-	while (parent[i] != i) {
-		parent[i] = parent[parent[i]];
-		i = parent[i];
-	}
-	return i;
-}
-
-static void
-unite(size_t *parent, size_t a, size_t b)
-{
-	a = find(parent, a);
-	b = find(parent, b);
-	if (a != b)
-		parent[a < b ? b : a] = a < b ? a : b;	/* the earlier row leads */
-}
-
-/* An open-addressing table from a string to the first row that had it. */
-struct str_map {
-	size_t		*slot;		/* row + 1; 0 empty */
-	size_t		 mask;
-};
-
-static uint64_t
-hash_bytes(const char *s, size_t len)
-{
-	uint64_t	h = 1469598103934665603ULL;
-	size_t		i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-	return h;
-}
-
-static int
-map_init(struct str_map *m, size_t n)
-{
-	size_t size = 16;
-
-	while (size < n * 2)
-		size *= 2;
-	m->mask = size - 1;
-	return (m->slot = calloc(size, sizeof(*m->slot))) == NULL ? -1 : 0;
-}
-
-/*
- * The first row with this string (text of row `row`, at key/len), or row
- * itself when it is the first. keyof gives a row's string.
- */
-static size_t
-map_first(struct str_map *m, const char *base, const struct att_row *rows,
-    size_t row, size_t key, size_t len,
-    void (*keyof)(const struct att_row *, size_t *, size_t *))
-{
-	size_t	 i = (size_t)hash_bytes(base + key, len) & m->mask;
-	size_t	 k, l;
-
-	for (;; i = (i + 1) & m->mask) {
-		if (m->slot[i] == 0) {
-			m->slot[i] = row + 1;
-			return row;
-		}
-		keyof(&rows[m->slot[i] - 1], &k, &l);
-		if (l == len && memcmp(base + k, base + key, len) == 0)
-			return m->slot[i] - 1;
-	}
-}
-
-static void
-email_of(const struct att_row *r, size_t *off, size_t *len)
-{
-	*off = r->email;
-	*len = r->email_len;
-}
-
-static void
-id_of(const struct att_row *r, size_t *off, size_t *len)
-{
-	*off = r->id;
-	*len = r->id_len;
+	return (long)tidy(out, out, n, 0);
 }
 
 /*
@@ -378,16 +291,20 @@ id_of(const struct att_row *r, size_t *off, size_t *len)
 #define NAME_UNUSABLE	((size_t)-2)
 
 struct names {
-	struct buf	 text;		/* the names made so far */
+	const char	*text;		/* the participants text */
+	struct buf	 made;		/* the names made so far */
+	struct buf	 tmp;		/* one decoded name */
 	size_t		*off, *len;	/* per row, or NAME_* */
 };
 
 static int
-names_init(struct names *nm, size_t n)
+names_init(struct names *nm, const char *text, size_t n)
 {
 	size_t i;
 
-	buf_init(&nm->text, ROWS_TEXT_CAP);
+	nm->text = text;
+	buf_init(&nm->made, ROWS_TEXT_CAP);
+	buf_init(&nm->tmp, ATT_TEXT_MAX * 16);
 	nm->off = malloc((n ? n : 1) * sizeof(*nm->off));
 	nm->len = malloc((n ? n : 1) * sizeof(*nm->len));
 	if (nm->off == NULL || nm->len == NULL)
@@ -400,38 +317,211 @@ names_init(struct names *nm, size_t n)
 static void
 names_free(struct names *nm)
 {
-	buf_free(&nm->text);
+	buf_free(&nm->made);
+	buf_free(&nm->tmp);
 	free(nm->off);
 	free(nm->len);
 }
 
 /*
  * Row i's normalised name: 1 with *p and *len set, 0 when it has none
- * usable (empty, not UTF-8, too long), -1 out of memory.
+ * usable (empty, not UTF-8, too long), -1 out of memory. *p stays valid
+ * until a name not made yet is asked for.
  */
 static int
 row_name(struct names *nm, const struct att_rows *r, size_t i,
     const char **p, size_t *len)
 {
-	char	 tmp[ATT_TEXT_MAX * 4];
-	long	 n;
+	char		 out[ATT_TEXT_MAX * 4];
+	const char	*raw;
+	size_t		 rawlen;
+	long		 n;
 
 	if (nm->len[i] == NAME_NOT_DONE) {
-		n = att_norm_name(r->text.data + r->v[i].name,
-		    r->v[i].name_len, tmp, sizeof(tmp));
 		nm->len[i] = NAME_UNUSABLE;
+		if (str_of(nm->text, &r->v[i].f[ATT_F_NAME], &nm->tmp, &raw,
+		    &rawlen) < 0)
+			return -1;
+		n = att_norm_name(raw, rawlen, out, sizeof(out));
 		if (n > 0) {
-			nm->off[i] = nm->text.len;
-			if (buf_add(&nm->text, tmp, (size_t)n) != BUF_OK)
+			nm->off[i] = nm->made.len;
+			if (buf_add(&nm->made, out, (size_t)n) != BUF_OK)
 				return -1;
 			nm->len[i] = (size_t)n;
 		}
 	}
 	if (nm->len[i] == NAME_UNUSABLE)
 		return 0;
-	*p = nm->text.data + nm->off[i];
+	*p = nm->made.data + nm->off[i];
 	*len = nm->len[i];
 	return 1;
+}
+
+/* ---- merging rows into persons ----------------------------------------- */
+
+/* Union-find over rows: rows of one person end with the same root. */
+static uint32_t
+find(uint32_t *parent, uint32_t i)
+{
+	while (parent[i] != i) {
+		parent[i] = parent[parent[i]];
+		i = parent[i];
+	}
+	return i;
+}
+
+static void
+unite(uint32_t *parent, uint32_t a, uint32_t b)
+{
+	a = find(parent, a);
+	b = find(parent, b);
+	if (a != b)
+		parent[a < b ? b : a] = a < b ? a : b;	/* the earlier row leads */
+}
+
+/*
+ * Hash 8 bytes at a time: a 1,000-row meeting hashes 2,000 keys of 20
+ * to 30 bytes, and a byte loop cost more than the rest of the merge.
+ * fold: ASCII case-insensitive (sets bit 5 of every byte: a few more
+ * collisions, sorted out by the exact comparison).
+ */
+static uint64_t
+hash_key(const char *s, size_t len, int fold)
+{
+	const uint64_t	 bits = fold ? 0x2020202020202020ULL : 0;
+	uint64_t	 h = 0x9e3779b97f4a7c15ULL ^ len, w;
+
+	for (; len >= 8; s += 8, len -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ (w | bits)) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	if (len > 0) {
+		w = 0;
+		memcpy(&w, s, len);
+		h = (h ^ (w | (bits >> (8 * (8 - len))))) *
+		    0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	return h;
+}
+
+/* An open-addressing table from a key to the first row that had it. */
+struct key_map {
+	uint32_t	*slot;		/* row + 1; 0 empty */
+	size_t		 mask;
+};
+
+static int
+map_init(struct key_map *m, size_t n)
+{
+	size_t size = 16;
+
+	while (size < n * 2)
+		size *= 2;
+	m->mask = size - 1;
+	return (m->slot = calloc(size, sizeof(*m->slot))) == NULL ? -1 : 0;
+}
+
+/* A row's key: the email (trimmed, any case) or the id (exact). */
+struct key {
+	const char	*p;
+	size_t		 len;
+};
+
+/*
+ * The first row whose key equals k (row's own if none yet: then it is
+ * noted). keyof gives a noted row's key; fold: compare without ASCII case.
+ */
+static uint32_t
+map_first(struct key_map *m, uint32_t row, struct key k, int fold,
+    struct key (*keyof)(void *, uint32_t), void *ctx)
+{
+	size_t		i = (size_t)hash_key(k.p, k.len, fold) & m->mask;
+	struct key	o;
+
+	for (;; i = (i + 1) & m->mask) {
+		if (m->slot[i] == 0) {
+			m->slot[i] = row + 1;
+			return row;
+		}
+		o = keyof(ctx, m->slot[i] - 1);
+		if (o.len == k.len && (fold ? ascii_ncaseeq(o.p, k.p, k.len) :
+		    memcmp(o.p, k.p, k.len) == 0))
+			return m->slot[i] - 1;
+	}
+}
+
+/* What the merge reads keys from. */
+struct merge_ctx {
+	const struct att_rows	*r;
+	const char		*text;
+	struct key		*emails;	/* per row; len 0: none */
+	struct names		*nm;
+};
+
+static struct key
+email_key(void *ctx, uint32_t i)
+{
+	return ((struct merge_ctx *)ctx)->emails[i];
+}
+
+static struct key
+id_key(void *ctx, uint32_t i)
+{
+	struct merge_ctx	*c = ctx;
+	struct key		 k = { c->text + c->r->v[i].f[ATT_F_ID].off,
+				    c->r->v[i].f[ATT_F_ID].len };
+
+	return k;
+}
+
+static struct key
+name_key(void *ctx, uint32_t i)
+{
+	struct merge_ctx	*c = ctx;
+	struct key		 k = { "", 0 };
+
+	(void)row_name(c->nm, c->r, i, &k.p, &k.len);	/* made already */
+	return k;
+}
+
+/*
+ * Every row's email as people match it: trimmed, compared without ASCII
+ * case. Most point into text; escaped ones (rare) are decoded into one
+ * block, *store, which the caller frees. 0, or -1 (out of memory).
+ */
+static int
+emails_of(const struct att_rows *r, const char *text, struct key *emails,
+    char **store)
+{
+	struct buf	 tmp;
+	const char	*p;
+	size_t		 i, len, total = 1, used = 0;
+	int		 rc = -1;
+
+	for (i = 0; i < r->n; i++)
+		if (r->v[i].f[ATT_F_EMAIL].escaped)
+			total += r->v[i].f[ATT_F_EMAIL].len;
+	if ((*store = malloc(total)) == NULL)
+		return -1;
+	buf_init(&tmp, ATT_TEXT_MAX * 16);
+	for (i = 0; i < r->n; i++) {
+		if (str_of(text, &r->v[i].f[ATT_F_EMAIL], &tmp, &p, &len) < 0)
+			goto out;
+		trim(&p, &len);
+		if (r->v[i].f[ATT_F_EMAIL].escaped) {
+			memcpy(*store + used, p, len);	/* decoded is shorter */
+			p = *store + used;
+			used += len;
+		}
+		emails[i].p = p;
+		emails[i].len = len;
+	}
+	rc = 0;
+out:
+	buf_free(&tmp);
+	return rc;
 }
 
 /*
@@ -441,11 +531,13 @@ row_name(struct names *nm, const struct att_rows *r, size_t i,
  * persons, or -1 (out of memory).
  */
 static long
-merge(struct att_rows *r, struct names *nm, size_t *parent)
+merge(struct att_rows *r, const char *text, struct names *nm,
+    uint32_t *parent, struct key *emails)
 {
-	struct str_map	 by_email, by_id, by_name;
-	const char	*base = r->text.data, *name, *other;
-	size_t		 i, j, k, len, olen;
+	struct key_map	 by_email, by_id, by_name;
+	struct merge_ctx ctx = { r, text, emails, nm };
+	struct key	 k;
+	uint32_t	 i;
 	long		 persons = -1;
 	int		 got;
 
@@ -455,36 +547,23 @@ merge(struct att_rows *r, struct names *nm, size_t *parent)
 	if (map_init(&by_email, r->n) < 0 || map_init(&by_id, r->n) < 0 ||
 	    map_init(&by_name, r->n) < 0)
 		goto out;
-	for (i = 0; i < r->n; i++)
-		parent[i] = i;
 	for (i = 0; i < r->n; i++) {
 		const struct att_row *w = &r->v[i];
 
-		if (w->email_len > 0)
-			unite(parent, i, map_first(&by_email, base, r->v, i,
-			    w->email, w->email_len, email_of));
-		if (w->id_len > 0)
-			unite(parent, i, map_first(&by_id, base, r->v, i,
-			    w->id, w->id_len, id_of));
-		if (w->email_len > 0 || w->id_len > 0)
+		parent[i] = i;
+		if (emails[i].len > 0)
+			unite(parent, i, map_first(&by_email, i, emails[i], 1,
+			    email_key, &ctx));
+		if (w->f[ATT_F_ID].len > 0)
+			unite(parent, i, map_first(&by_id, i, id_key(&ctx, i), 0,
+			    id_key, &ctx));
+		if (emails[i].len > 0 || w->f[ATT_F_ID].len > 0)
 			continue;
-		if ((got = row_name(nm, r, i, &name, &len)) < 0)
+		if ((got = row_name(nm, r, i, &k.p, &k.len)) < 0)
 			goto out;
-		if (got == 0)
-			continue;	/* nothing to know this row by */
-		for (k = (size_t)hash_bytes(name, len) & by_name.mask; ;
-		    k = (k + 1) & by_name.mask) {
-			if (by_name.slot[k] == 0) {
-				by_name.slot[k] = i + 1;
-				break;
-			}
-			j = by_name.slot[k] - 1;
-			if (row_name(nm, r, j, &other, &olen) == 1 &&
-			    olen == len && memcmp(other, name, len) == 0) {
-				unite(parent, i, j);
-				break;
-			}
-		}
+		if (got == 1)	/* else nothing to know this row by */
+			unite(parent, i, map_first(&by_name, i, k, 0,
+			    name_key, &ctx));
 	}
 	persons = 0;
 	for (i = 0; i < r->n; i++) {
@@ -511,12 +590,14 @@ cmp_i64(const void *a, const void *b)
 /*
  * The rows of person p: joins, waiting room only, and the union of the
  * in-meeting intervals (overlaps from a second device or a failover
- * counted once).
+ * counted once). The times are read here, for this person's rows only.
+ * 1 when in the meeting, 0 when not, -1 out of memory.
  */
 static int
-measure(const struct att_rows *r, size_t p, struct att_person *out)
+measure(const struct att_rows *r, const char *text, uint32_t p,
+    struct att_person *out)
 {
-	int64_t	*iv, start = -1, end = -1;
+	int64_t	*iv, start = -1, end = -1, join, leave;
 	size_t	 i, k = 0;
 	int	 in_meeting = 0;
 
@@ -532,15 +613,16 @@ measure(const struct att_rows *r, size_t p, struct att_person *out)
 		if (w->waiting)
 			continue;
 		in_meeting = 1;
-		if (w->join < 0)
+		if ((join = time_of(text, &w->f[ATT_F_JOIN])) < 0)
 			continue;
-		if (out->first_join < 0 || w->join < out->first_join)
-			out->first_join = w->join;
-		if (w->leave >= w->join) {
-			if (w->leave > out->last_leave)
-				out->last_leave = w->leave;
-			iv[2 * k] = w->join;
-			iv[2 * k + 1] = w->leave;
+		leave = time_of(text, &w->f[ATT_F_LEAVE]);
+		if (out->first_join < 0 || join < out->first_join)
+			out->first_join = join;
+		if (leave >= join) {
+			if (leave > out->last_leave)
+				out->last_leave = leave;
+			iv[2 * k] = join;
+			iv[2 * k + 1] = leave;
 			k++;
 		}
 	}
@@ -564,17 +646,35 @@ measure(const struct att_rows *r, size_t p, struct att_person *out)
 }
 
 /*
+ * The first byte a normalised name can start with, for a raw name whose
+ * first non-blank byte is c: ASCII folds to its lower case (and NFKC
+ * leaves it alone); anything else: unknown (0), so the name is folded.
+ */
+static char
+first_folded(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len && is_blank(s[i]); i++)
+		;
+	if (i == len || (unsigned char)s[i] >= 0x80)
+		return 0;
+	return (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
+}
+
+/*
  * Find who among the persons: by email first, else by normalised name
  * (ambiguous when it fits two persons). Then measure them.
  */
 static int
-find_person(const struct att_rows *r, struct names *nm,
-    const struct att_who *who, long min_seconds, struct att_person *out)
+find_person(const struct att_rows *r, const char *text, struct names *nm,
+    const struct key *emails, const struct att_who *who, long min_seconds,
+    struct att_person *out)
 {
-	char		 email[ATT_TEXT_MAX], name[ATT_TEXT_MAX * 4];
-	const char	*rname;
-	size_t		 i, elen = strlen(who->email), found = (size_t)-1;
-	size_t		 rlen;
+	char		 name[ATT_TEXT_MAX * 4], first;
+	const char	*email = who->email, *rname;
+	size_t		 i, elen = strlen(who->email), rlen;
+	uint32_t	 found = UINT32_MAX;
 	long		 nlen;
 	int		 in_meeting, got;
 
@@ -583,33 +683,34 @@ find_person(const struct att_rows *r, struct names *nm,
 	out->first_join = out->last_leave = -1;
 	if (!who->given)
 		return 0;
-	/* Email: the same normalisation as the rows'. */
-	while (elen > 0 && is_blank(who->email[elen - 1]))
-		elen--;
-	for (i = 0; i < elen && is_blank(who->email[i]); i++)
-		;
-	elen -= i;
-	memcpy(email, who->email + i, elen);
-	for (i = 0; i < elen; i++)
-		if (email[i] >= 'A' && email[i] <= 'Z')
-			email[i] = (char)(email[i] - 'A' + 'a');
+	trim(&email, &elen);
 	for (i = 0; elen > 0 && i < r->n; i++)
-		if (r->v[i].email_len == elen &&
-		    memcmp(r->text.data + r->v[i].email, email, elen) == 0) {
+		if (emails[i].len == elen &&
+		    ascii_ncaseeq(emails[i].p, email, elen)) {
 			found = r->v[i].person;
 			out->match = ATT_MATCH_EMAIL;
 			break;
 		}
-	if (found == (size_t)-1 && who->name[0] != '\0' &&
+	if (found == UINT32_MAX && who->name[0] != '\0' &&
 	    (nlen = att_norm_name(who->name, strlen(who->name), name,
 	    sizeof(name))) > 0) {
 		for (i = 0; i < r->n; i++) {
+			/*
+			 * Most rows differ in their first letter: skip them
+			 * without folding the whole name (an ASCII first
+			 * letter folds to its lower case, nothing else).
+			 */
+			first = r->v[i].f[ATT_F_NAME].escaped ? 0 :
+			    first_folded(text + r->v[i].f[ATT_F_NAME].off,
+			    r->v[i].f[ATT_F_NAME].len);
+			if (first != 0 && first != name[0])
+				continue;
 			if ((got = row_name(nm, r, i, &rname, &rlen)) < 0)
 				return -1;
 			if (got == 0 || rlen != (size_t)nlen ||
 			    memcmp(rname, name, rlen) != 0)
 				continue;
-			if (found == (size_t)-1) {
+			if (found == UINT32_MAX) {
 				found = r->v[i].person;
 				out->match = ATT_MATCH_NAME;
 			} else if (r->v[i].person != found) {
@@ -618,10 +719,10 @@ find_person(const struct att_rows *r, struct names *nm,
 			}
 		}
 	}
-	if (found == (size_t)-1)
+	if (found == UINT32_MAX)
 		return 0;
 	out->person = found;
-	if ((in_meeting = measure(r, found, out)) < 0)
+	if ((in_meeting = measure(r, text, found, out)) < 0)
 		return -1;
 	out->attended = in_meeting && out->seconds >= min_seconds;
 	return 0;
@@ -642,29 +743,38 @@ set_status(struct att_result *res)
 }
 
 enum att_err
-att_decide(struct att_rows *r, const struct att_query *q,
+att_decide(struct att_rows *r, const char *text, const struct att_query *q,
     struct att_result *res)
 {
 	struct names	 nm;
-	size_t		*parent;
+	uint32_t	*parent;
+	struct key	*emails;
+	char		*store = NULL;
 	long		 people;
 	enum att_err	 rc = ATT_ENOMEM;
 
 	memset(res, 0, sizeof(*res));
 	memset(&nm, 0, sizeof(nm));
-	if ((parent = malloc((r->n ? r->n : 1) * sizeof(*parent))) == NULL)
-		return ATT_ENOMEM;
-	if (names_init(&nm, r->n) < 0 || (people = merge(r, &nm, parent)) < 0)
+	parent = malloc((r->n ? r->n : 1) * sizeof(*parent));
+	emails = calloc(r->n ? r->n : 1, sizeof(*emails));
+	if (parent == NULL || emails == NULL ||
+	    names_init(&nm, text, r->n) < 0 ||
+	    emails_of(r, text, emails, &store) < 0 ||
+	    (people = merge(r, text, &nm, parent, emails)) < 0)
 		goto out;
 	res->people = (size_t)people;
-	if (find_person(r, &nm, &q->coach, q->min_seconds, &res->coach) < 0 ||
-	    find_person(r, &nm, &q->client, q->min_seconds, &res->client) < 0)
+	if (find_person(r, text, &nm, emails, &q->coach, q->min_seconds,
+	    &res->coach) < 0 ||
+	    find_person(r, text, &nm, emails, &q->client, q->min_seconds,
+	    &res->client) < 0)
 		goto out;
 	set_status(res);
 	rc = ATT_OK;
 out:
 	names_free(&nm);
 	free(parent);
+	free(emails);
+	free(store);
 	return rc;
 }
 
@@ -673,44 +783,37 @@ att_from_record(const struct att_query *q, const struct att_record *rec,
     struct att_result *res)
 {
 	struct att_person	*c = &res->coach;
-	size_t			 i, n;
+	const char		*email = q->coach.email;
+	size_t			 elen = strlen(q->coach.email);
 
 	memset(res, 0, sizeof(*res));
 	res->coach.given = q->coach.given;
 	res->client.given = q->client.given;
 	c->first_join = c->last_leave = -1;
 	res->client.first_join = res->client.last_leave = -1;
-	/* No record at all: the meeting never took place. */
 	if (rec->found && rec->participants_count > 1)
 		return -1;	/* people came; their rows are not ready */
-	if (rec->found && rec->participants_count == 1 && q->coach.given &&
-	    q->coach.email[0] != '\0') {
-		/* Zoom lists no rows when one person was there alone. */
-		n = strlen(q->coach.email);
-		while (n > 0 && is_blank(q->coach.email[n - 1]))
-			n--;
-		for (i = 0; i < n && is_blank(q->coach.email[i]); i++)
-			;
-		if (strlen(rec->host_email) == n - i &&
-		    ascii_ncaseeq(rec->host_email, q->coach.email + i, n - i)) {
-			c->match = ATT_MATCH_HOST;
-			c->joins = 1;
-			if (rec->end >= rec->start && rec->start > 0) {
-				c->seconds = (long)(rec->end - rec->start);
-				c->first_join = rec->start;
-				c->last_leave = rec->end;
-			} else if (rec->duration_min > 0)
-				c->seconds = rec->duration_min * 60;
-			c->attended = c->seconds >= q->min_seconds;
-			res->people = 1;
-		}
-	}
 	if (rec->found && rec->participants_count == 1)
 		res->people = 1;
+	trim(&email, &elen);
+	/* Zoom lists no rows when one person was there alone: the host. */
+	if (rec->found && rec->participants_count == 1 && q->coach.given &&
+	    elen > 0 && strlen(rec->host_email) == elen &&
+	    ascii_ncaseeq(rec->host_email, email, elen)) {
+		c->match = ATT_MATCH_HOST;
+		c->joins = 1;
+		if (rec->start > 0 && rec->end >= rec->start) {
+			c->seconds = (long)(rec->end - rec->start);
+			c->first_join = rec->start;
+			c->last_leave = rec->end;
+		} else if (rec->duration_min > 0)
+			c->seconds = rec->duration_min * 60;
+		c->attended = c->seconds >= q->min_seconds;
+	}
+	/* No record (404 / 3001), or nobody in it: never took place. */
 	set_status(res);
 	return 0;
 }
-
 /* ---- the answer ---------------------------------------------------------- */
 
 static int

@@ -59,21 +59,45 @@ struct att_query {
 	long		 min_seconds;	/* least time that counts as attending */
 };
 
-/* One row of Zoom's, as much of it as the verdict needs. */
+/*
+ * The row members the verdict reads. The merge captures their values
+ * while it validates each row (zoom_api.c), so reading them costs no
+ * second pass over the rows.
+ */
+enum att_field {
+	ATT_F_EMAIL,		/* "user_email" */
+	ATT_F_ID,		/* "id" */
+	ATT_F_NAME,		/* "name" */
+	ATT_F_JOIN,		/* "join_time" */
+	ATT_F_LEAVE,		/* "leave_time" */
+	ATT_F_STATUS,		/* "status" */
+	ATT_F__MAX
+};
+
+extern const char *const att_field_keys[ATT_F__MAX];
+
+/*
+ * One row: where its string members are in the participants text (the
+ * bytes between the quotes, as Zoom sent them, escapes included), so
+ * nothing is copied; a string is decoded only when one has escapes.
+ */
+struct att_str {
+	uint32_t	 off;		/* in the participants text */
+	uint32_t	 len;		/* 0: absent, empty or not a string */
+	uint8_t		 escaped;	/* holds a backslash */
+};
+
 struct att_row {
-	size_t	 email, email_len;	/* trimmed, lower-cased; offsets in text */
-	size_t	 id, id_len;
-	size_t	 name, name_len;	/* as Zoom sent it, decoded */
-	int64_t	 join, leave;		/* epoch seconds; leave < join: none */
-	int	 waiting;		/* status "in_waiting_room" */
-	size_t	 person;		/* set by att_decide */
+	struct att_str	 f[ATT_F_STATUS];	/* email, id, name, join, leave */
+	uint8_t		 waiting;		/* status "in_waiting_room" */
+	uint32_t	 person;		/* set by att_decide */
 };
 
 /* The rows of one meeting, in the order of the answer's participants. */
 struct att_rows {
 	struct att_row	*v;
 	size_t		 n, cap;
-	struct buf	 text;		/* the rows' strings */
+	size_t		 text_off;	/* where the text begins in the answer */
 };
 
 /* The meeting's own record (GET /past_meetings/{id}), when no rows came. */
@@ -105,23 +129,35 @@ struct att_result {
 	enum att_status	 status;
 };
 
-void		 att_rows_init(struct att_rows *r);
+void		 att_rows_init(struct att_rows *r);	/* no allocation */
 void		 att_rows_reset(struct att_rows *r);
 void		 att_rows_free(struct att_rows *r);
 
 /*
- * Add the row Zoom sent as the JSON object el (already validated): its
- * user_email, id, name, join_time, leave_time and status. A member of an
+ * Add a row from its members' value spans (vals[f], JSON text with the
+ * quotes; len 0 when absent), which lie in a copy of the participants
+ * text at offset off_base - base: that is, val.p - base + off_base is the
+ * value's offset in the text att_decide will get. A member of an
  * unexpected type counts as absent.
  */
-enum att_err	 att_rows_add_json(struct att_rows *r, struct js_span el);
+enum att_err	 att_rows_add(struct att_rows *r,
+		     const struct js_span vals[ATT_F__MAX], const char *base,
+		     size_t off_base);
+
+/*
+ * The same from one validated row object el, its members found by
+ * walking it (base and off_base as for att_rows_add).
+ */
+enum att_err	 att_rows_add_json(struct att_rows *r, struct js_span el,
+		     const char *base, size_t off_base);
 
 /*
  * Merge the rows into persons and find the coach and the client in them.
- * Returns ATT_OK or ATT_ENOMEM.
+ * text: the participants text the rows' offsets point into. Returns
+ * ATT_OK or ATT_ENOMEM.
  */
-enum att_err	 att_decide(struct att_rows *r, const struct att_query *q,
-		     struct att_result *res);
+enum att_err	 att_decide(struct att_rows *r, const char *text,
+		     const struct att_query *q, struct att_result *res);
 
 /*
  * No rows: what the meeting's record proves. The verdict, or -1 when the

@@ -168,7 +168,8 @@ ask_zoom(struct worker *w, const struct req_body *rq, int64_t deadline,
 	if (!verdict)
 		return RESP_OK;
 	if (w->rows.n > 0) {
-		if (att_decide(&w->rows, &rq->att, &res) != ATT_OK)
+		if (att_decide(&w->rows, resp->body.data + w->rows.text_off,
+		    &rq->att, &res) != ATT_OK)
 			return RESP_INTERNAL;
 	} else {
 		/* No rows is not "nobody came": ask the meeting's record. */

@@ -1,7 +1,6 @@
 /* util.c - see util.h. */
 #include <ctype.h>
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -85,20 +84,46 @@ days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
+/* The n decimal digits at s as a number, or -1 if one is not a digit. */
+static int
+fixed_digits(const char *s, int n)
+{
+	int i, v = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/*
+ * Fixed positions, digits only: "YYYY-MM-DDTHH:MM:SS", then an optional
+ * fraction, then "Z" or "+HH:MM" / "-HH:MM". (sscanf would also take
+ * blanks and signs inside the fields, and cost 40 times as much: a
+ * 1,000-row meeting has 2,000 of these.)
+ */
 int
 parse_utc_time(const char *v, time_t *out)
 {
-	int	 y, mo, d, hh, mm, ss, n = 0, sign, oh, om;
-	int64_t	 t;
-	const char *p;
+	int		 y, mo, d, hh, mm, ss, oh, om, sign;
+	int64_t		 t;
+	const char	*p;
 
-	if (sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &hh, &mm, &ss,
-	    &n) != 6 || n != 19)
+	if (strnlen(v, 19) < 19 || v[4] != '-' || v[7] != '-' ||
+	    v[10] != 'T' || v[13] != ':' || v[16] != ':')
 		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || hh > 23 || mm > 59 ||
-	    ss > 60 || y < 1970 || hh < 0 || mm < 0 || ss < 0)
+	y = fixed_digits(v, 4);
+	mo = fixed_digits(v + 5, 2);
+	d = fixed_digits(v + 8, 2);
+	hh = fixed_digits(v + 11, 2);
+	mm = fixed_digits(v + 14, 2);
+	ss = fixed_digits(v + 17, 2);
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || hh < 0 ||
+	    hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
 		return -1;
-	p = v + n;
+	p = v + 19;
 	if (*p == '.')
 		for (p++; isdigit((unsigned char)*p); p++)
 			;
@@ -108,12 +133,14 @@ parse_utc_time(const char *v, time_t *out)
 		*out = (time_t)t;
 		return 0;
 	}
-	if ((*p == '+' || *p == '-') && sscanf(p + 1, "%2d:%2d%n", &oh, &om,
-	    &n) == 2 && p[1 + n] == '\0' && oh < 24 && om < 60) {
-		sign = *p == '+' ? 1 : -1;
-		*out = (time_t)(t - sign * (oh * 3600 + om * 60));
-		return 0;
-	}
-	return -1;
+	if ((*p != '+' && *p != '-') || strnlen(p, 7) != 6 || p[3] != ':')
+		return -1;
+	oh = fixed_digits(p + 1, 2);
+	om = fixed_digits(p + 4, 2);
+	if (oh < 0 || oh > 23 || om < 0 || om > 59)
+		return -1;
+	sign = *p == '+' ? 1 : -1;
+	*out = (time_t)(t - sign * (oh * 3600 + om * 60));
+	return 0;
 }
 

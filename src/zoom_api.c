@@ -91,6 +91,8 @@ zapi_merge_page(struct zapi_merge *m, const char *page, size_t len)
 	long		 n = 0;
 	int		 seen = 0;
 	enum js_err	 rc;
+	/* Where this page's first element will land in m->out. */
+	size_t		 out_start = m->out->len + (m->count > 0);
 
 	buf_reset(m->next_token);
 	if (js_iter_object(&it, doc) != JS_OK)
@@ -105,11 +107,12 @@ zapi_merge_page(struct zapi_merge *m, const char *page, size_t len)
 			    js_iter_array_in(&arr, &it) != JS_OK)
 				return ZOOM_EBADRESP;
 			while ((rc = js_next_element(&arr, &el)) == JS_OK) {
-				if (m->rows != NULL &&
-				    att_rows_add_json(m->rows, el) != ATT_OK)
-					return ZOOM_EBADRESP;
 				if (first == NULL)
 					first = el.p;
+				if (m->rows != NULL &&
+				    att_rows_add_json(m->rows, el, first,
+				    out_start) != ATT_OK)
+					return ZOOM_EBADRESP;
 				last = el.p + el.len;
 				n++;
 			}
@@ -146,8 +149,11 @@ zapi_merge_finish(struct zapi_merge *m, struct buf *final)
 	buf_reset(final);
 	if (buf_printf(final, "{\"page_count\":1,\"page_size\":%ld,"
 	    "\"total_records\":%ld,\"next_page_token\":\"\",\"participants\":[",
-	    m->count, m->count) != BUF_OK ||
-	    buf_add(final, m->out->data ? m->out->data : "", m->out->len) != BUF_OK ||
+	    m->count, m->count) != BUF_OK)
+		return ZOOM_EBADRESP;
+	if (m->rows != NULL)
+		m->rows->text_off = final->len;
+	if (buf_add(final, m->out->data ? m->out->data : "", m->out->len) != BUF_OK ||
 	    buf_add(final, "]}", 2) != BUF_OK)
 		return ZOOM_EBADRESP;
 	return ZOOM_OK;

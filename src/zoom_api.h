@@ -91,7 +91,10 @@ void		 zapi_merge_init(struct zapi_merge *m, struct buf *out,
 		     struct buf *next_token, struct att_rows *rows);
 enum zoom_err	 zapi_merge_page(struct zapi_merge *m, const char *page,
 		     size_t len);
-/* Wrap the merged elements into the final document in out. */
+/*
+ * Wrap the merged elements into the final document in out; m->rows,
+ * if set, learns where the elements begin in it (text_off).
+ */
 enum zoom_err	 zapi_merge_finish(struct zapi_merge *m, struct buf *final);
 
 #endif

@@ -31,12 +31,15 @@ struct row {
 	int		 failover;
 };
 
+/* The participants text the rows are in, as in an answer. */
+static char	 text[1 << 16];
+
 static void
 add_rows(struct att_rows *r, const struct row *rows, size_t n)
 {
 	char		 json[2048], email[300];
 	struct js_span	 el;
-	size_t		 i;
+	size_t		 i, used = 0;
 
 	for (i = 0; i < n; i++) {
 		if (rows[i].email != NULL)
@@ -57,9 +60,14 @@ add_rows(struct att_rows *r, const struct row *rows, size_t n)
 		    (rows[i].leave_min - rows[i].join_min) * 60,
 		    rows[i].failover ? "true" : "false",
 		    rows[i].status ? rows[i].status : "in_meeting");
-		el.p = json;
+		if (i > 0)
+			text[used++] = ',';
+		assert_true(used + strlen(json) < sizeof(text));
+		memcpy(text + used, json, strlen(json) + 1);
+		el.p = text + used;
 		el.len = strlen(json);
-		assert_int_equal(att_rows_add_json(r, el), ATT_OK);
+		assert_int_equal(att_rows_add_json(r, el, text, 0), ATT_OK);
+		used += strlen(json);
 	}
 }
 
@@ -88,7 +96,7 @@ decide(const struct row *rows, size_t n, const char *ce, const char *cn,
 	q.min_seconds = min_seconds;
 	att_rows_init(&r);
 	add_rows(&r, rows, n);
-	assert_int_equal(att_decide(&r, &q, res), ATT_OK);
+	assert_int_equal(att_decide(&r, text, &q, res), ATT_OK);
 	att_rows_free(&r);
 }
 
@@ -439,7 +447,7 @@ test_json_answer(void **state)
 	who(&q.client, "", "Grace Hopper");
 	att_rows_init(&r);
 	add_rows(&r, rows, 4);
-	assert_int_equal(att_decide(&r, &q, &res), ATT_OK);
+	assert_int_equal(att_decide(&r, text, &q, &res), ATT_OK);
 	buf_init(&out, 1 << 16);
 	assert_int_equal(att_write_json(&r, &res, words, &out), 0);
 	root = cJSON_Parse(out.data);
@@ -474,7 +482,7 @@ test_json_answer(void **state)
 
 	/* Only the coach asked: no status, no client object. */
 	memset(&q.client, 0, sizeof(q.client));
-	assert_int_equal(att_decide(&r, &q, &res), ATT_OK);
+	assert_int_equal(att_decide(&r, text, &q, &res), ATT_OK);
 	buf_reset(&out);
 	assert_int_equal(att_write_json(&r, &res, words, &out), 0);
 	root = cJSON_Parse(out.data);
@@ -489,32 +497,44 @@ static void
 test_rows_odd_members(void **state)
 {
 	/* Members of unexpected types count as absent; escapes decode. */
-	static const char *const els[] = {
-		"{\"user_email\":null,\"id\":5,\"name\":\"Gr\\u00e2ce\","
-		"\"join_time\":\"nonsense\",\"leave_time\":7,\"status\":1}",
-		"{}",
-	};
-	struct att_rows		r;
-	struct js_span		el;
-	size_t			i;
+	static const char els[] =
+	    "{\"user_email\":null,\"id\":5,\"name\":\"Gr\\u00e2ce\","
+	    "\"join_time\":\"nonsense\",\"leave_time\":7,\"status\":1},"
+	    "{\"user_email\":\"  A\\u0040B.example \",\"name\":\"\"}";
+	struct att_rows		 r;
+	struct att_query	 q;
+	struct att_result	 res;
+	struct js_iter		 it;
+	struct js_span		 el, all = { NULL, 0 };
+	char			 doc[512];
 
 	(void)state;
+	snprintf(doc, sizeof(doc), "[%s]", els);
+	all.p = doc;
+	all.len = strlen(doc);
 	att_rows_init(&r);
-	for (i = 0; i < 2; i++) {
-		el.p = els[i];
-		el.len = strlen(els[i]);
-		assert_int_equal(att_rows_add_json(&r, el), ATT_OK);
-	}
+	assert_int_equal(js_iter_array(&it, all), JS_OK);
+	while (js_next_element(&it, &el) == JS_OK)
+		assert_int_equal(att_rows_add_json(&r, el, doc, 0), ATT_OK);
 	assert_int_equal(r.n, 2);
-	assert_int_equal(r.v[0].email_len, 0);
-	assert_int_equal(r.v[0].id_len, 0);
-	assert_int_equal(r.v[0].name_len, 6);
-	assert_memory_equal(r.text.data + r.v[0].name, "Gr\xc3\xa2" "ce", 6);
-	assert_int_equal(r.v[0].join, -1);
+	assert_int_equal(r.v[0].f[ATT_F_EMAIL].len, 0);
+	assert_int_equal(r.v[0].f[ATT_F_ID].len, 0);
+	assert_true(r.v[0].f[ATT_F_NAME].escaped);
 	assert_false(r.v[0].waiting);
+	assert_int_equal(r.v[1].f[ATT_F_NAME].len, 0);
+	/* The escaped email decodes, trims and matches without case. */
+	memset(&q, 0, sizeof(q));
+	who(&q.coach, "a@b.EXAMPLE", "");
+	who(&q.client, "", "gr\xc3\xa2" "ce");
+	assert_int_equal(att_decide(&r, doc, &q, &res), ATT_OK);
+	assert_int_equal(res.coach.match, ATT_MATCH_EMAIL);
+	assert_int_equal(res.coach.joins, 1);
+	assert_int_equal(res.client.match, ATT_MATCH_NAME);
+	assert_int_equal(res.client.first_join, -1);	/* "nonsense" */
+	assert_int_equal(res.people, 2);
 	el.p = "[1]";
 	el.len = 3;
-	assert_int_equal(att_rows_add_json(&r, el), ATT_EROW);
+	assert_int_equal(att_rows_add_json(&r, el, el.p, 0), ATT_EROW);
 	att_rows_free(&r);
 }
 
