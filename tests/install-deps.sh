@@ -7,6 +7,13 @@ PKGS="gcc make pkg-config libfcgi-dev libfcgi-bin libcurl4-openssl-dev libcjson-
 libcmocka-dev python3 nginx apache2 libapache2-mod-fcgid spawn-fcgi valgrind curl
 openssl systemd man-db groff-base"
 
+# Node for the migration suite (tests/migration: a SvelteKit app built with
+# npm): Debian's nodejs and npm, unless node and npm are already on PATH.
+# Asked by command, not by package: NodeSource's nodejs bundles npm and
+# conflicts with Debian's npm package, which apt-get would then refuse.
+command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
+
 # Extra packages for one target (e.g. `make bench`) come as arguments.
 PKGS="$PKGS $*"
 

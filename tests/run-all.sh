@@ -74,6 +74,14 @@ python3 tests/deploy/run.py --bin build/zoom-attendees >"$LOG" 2>&1
 cat "$LOG"
 count_plain "deployments"
 
+# The original caller, a SvelteKit app's relative event.fetch, through a
+# real nginx to the responder (npm ci once, then cached in
+# tests/migration/node_modules); the normal build only.
+echo "== migration (SvelteKit caller through nginx)"
+python3 tests/migration/run.py --bin build/zoom-attendees >"$LOG" 2>&1
+cat "$LOG"
+count_plain "migration"
+
 # One FastCGI process, 10,000 mixed requests under valgrind memcheck, then
 # natively with an RSS check; the normal build only.
 echo "== soak (valgrind memcheck, RSS)"
