@@ -304,7 +304,7 @@ names_init(struct names *nm, const char *text, size_t n)
 
 	nm->text = text;
 	buf_init(&nm->made, ROWS_TEXT_CAP);
-	buf_init(&nm->tmp, ATT_TEXT_MAX * 16);
+	buf_init(&nm->tmp, ROWS_TEXT_CAP);	/* decoded is never longer */
 	nm->off = malloc((n ? n : 1) * sizeof(*nm->off));
 	nm->len = malloc((n ? n : 1) * sizeof(*nm->len));
 	if (nm->off == NULL || nm->len == NULL)
@@ -505,7 +505,7 @@ emails_of(const struct att_rows *r, const char *text, struct key *emails,
 			total += r->v[i].f[ATT_F_EMAIL].len;
 	if ((*store = malloc(total)) == NULL)
 		return -1;
-	buf_init(&tmp, ATT_TEXT_MAX * 16);
+	buf_init(&tmp, ROWS_TEXT_CAP);		/* decoded is never longer */
 	for (i = 0; i < r->n; i++) {
 		if (str_of(text, &r->v[i].f[ATT_F_EMAIL], &tmp, &p, &len) < 0)
 			goto out;
@@ -646,9 +646,11 @@ measure(const struct att_rows *r, const char *text, uint32_t p,
 }
 
 /*
- * The first byte a normalised name can start with, for a raw name whose
- * first non-blank byte is c: ASCII folds to its lower case (and NFKC
- * leaves it alone); anything else: unknown (0), so the name is folded.
+ * The first byte a normalised name can start with, for a raw name: when
+ * its first non-blank character is ASCII and so is the byte after it, that
+ * character folded to lower case (NFKC leaves ASCII alone, and a
+ * combining mark after it, "E\u0301", would compose it into another
+ * letter); otherwise unknown (0), and the whole name is folded.
  */
 static char
 first_folded(const char *s, size_t len)
@@ -657,7 +659,8 @@ first_folded(const char *s, size_t len)
 
 	for (i = 0; i < len && is_blank(s[i]); i++)
 		;
-	if (i == len || (unsigned char)s[i] >= 0x80)
+	if (i == len || (unsigned char)s[i] >= 0x80 ||
+	    (i + 1 < len && (unsigned char)s[i + 1] >= 0x80))
 		return 0;
 	return (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
 }

@@ -513,6 +513,8 @@ js_key_equals(struct js_span key, const char *lit)
 	struct buf	b;
 	int		eq;
 
+	if (memchr(key.p, '\\', key.len) == NULL)
+		return js_key_is(key, lit);
 	/* The key span lies between its quotes: widen it to decode it. */
 	quoted.p = key.p - 1;
 	quoted.len = key.len + 2;

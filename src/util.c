@@ -84,6 +84,16 @@ days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
+static int
+days_in_month(int y, int m)
+{
+	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return days[m - 1] + (m == 2 && leap);
+}
+
 /* The n decimal digits at s as a number, or -1 if one is not a digit. */
 static int
 fixed_digits(const char *s, int n)
@@ -120,13 +130,17 @@ parse_utc_time(const char *v, time_t *out)
 	hh = fixed_digits(v + 11, 2);
 	mm = fixed_digits(v + 14, 2);
 	ss = fixed_digits(v + 17, 2);
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || hh < 0 ||
-	    hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 ||
+	    d > days_in_month(y, mo) || hh < 0 || hh > 23 || mm < 0 ||
+	    mm > 59 || ss < 0 || ss > 60)
 		return -1;
 	p = v + 19;
-	if (*p == '.')
+	if (*p == '.') {
+		if (!isdigit((unsigned char)p[1]))
+			return -1;	/* a point needs digits */
 		for (p++; isdigit((unsigned char)*p); p++)
 			;
+	}
 	t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
 	    hh * 3600 + mm * 60 + ss;
 	if (*p == 'Z' && p[1] == '\0') {

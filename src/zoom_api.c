@@ -358,7 +358,14 @@ zapi_meeting_record(struct zoom_client *zc, const char *api_base,
 		goto out;
 	}
 	rec->found = 1;
-	rec->participants_count = count_member(root, "participants_count", 1e9);
+	/* Never a verdict from missing data: the count is what decides. */
+	if ((rec->participants_count = count_member(root, "participants_count",
+	    1e9)) < 0) {
+		snprintf(info->why, sizeof(info->why),
+		    "meeting record without a participants_count");
+		rc = ZOOM_EBADRESP;
+		goto out;
+	}
 	rec->duration_min = count_member(root, "duration", 1e9);
 	rec->start = time_member(root, "start_time");
 	rec->end = time_member(root, "end_time");

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A stand-in for the two Zoom endpoints zoom-attendees talks to.
+"""A stand-in for the Zoom endpoints zoom-attendees talks to.
 
     python3 tests/zoom_standin.py --port 0 --port-file F [mode flags]
 
@@ -7,27 +7,55 @@ Serves, on 127.0.0.1 only:
 
   POST /oauth/token                                  Server-to-Server OAuth
   GET  /v2/past_meetings/<segment>/participants      one page of participants
+  GET  /v2/past_meetings/<segment>                   the past meeting's record
+                                                     (host's user_email,
+                                                     participants_count,
+                                                     start_time, end_time,
+                                                     duration, ...)
+  GET  /v2/past_meetings/<segment>/instances         the ended occurrences of
+                                                     a meeting (numeric id):
+                                                     {"meetings": [{"uuid",
+                                                     "start_time"}, ...]}
 
 and a control API for tests (never called by the responder):
 
   POST /_control/reset    {"tokens": true}   counters, faults, request log,
-                                             modes (back to the command
-                                             line's), the clock and (unless
-                                             "tokens": false) tokens
+                                             answers kept, modes (back to
+                                             the command line's), the clock
+                                             and (unless "tokens": false)
+                                             tokens
   GET  /_control/stats                       {"token_calls", "participants_calls",
+                                              "meeting_calls", "instances_calls",
                                               "requests": [...], ...} (below)
-  POST /_control/fault    {"target": "token"|"participants", "kind": K,
+  POST /_control/fault    {"target": "token"|"participants"|"meeting"|
+                                     "instances", "kind": K,
                            "times": N (default 1, -1 = forever),
                            "skip": N (let N matching requests through first),
-                           "meeting": M (only participants requests for
-                                         meeting id or UUID M),
+                           "meeting": M (only requests of those three
+                                         targets for meeting id or UUID M),
                            ...kind-specific fields}
   POST /_control/mode     {name: value, ...}  change modes (MODES below);
                                              answers every mode's value
   POST /_control/clock    {"advance": S}     move the stand-in's clock S
                                              seconds on (tokens expire by it)
   POST /_control/revoke                      invalidate every issued token now
-  GET  /_control/dataset?meeting=ID          the participants of a meeting
+  GET  /_control/dataset?meeting=ID          the participants of a meeting,
+                                             its "record" (or null) and its
+                                             "instances" (or null)
+  GET  /_control/sent[?target=T]             the bodies of the last answers
+                                             of the Zoom REST endpoints
+                                             (participants, meeting,
+                                             instances) exactly as sent,
+                                             before any content coding:
+                                             {"answers": [{"seq", "target",
+                                             "path", "status", "body_b64"}]}
+                                             (the last SENT_KEPT; oldest
+                                             first). Each request entry in
+                                             stats names its answer's "seq".
+
+A meeting Zoom only "finds" after N attempts (it has just ended, and Zoom
+lists it a few minutes later): a fault {"target": "participants", "kind":
+"zoom_error", "code": 3001, "status": 404, "times": N, "meeting": M}.
 
 Behaviour follows what Zoom is documented and observed to do (see the
 project's notes on the Zoom API): token errors use the OAuth shape
@@ -41,8 +69,9 @@ when the request's Accept-Encoding allows gzip or deflate, as Zoom's are.
 
 Modes (command-line flags set the values /_control/reset comes back to):
 
-  chunked       participants answers with Transfer-Encoding: chunked, in
-                several chunks of at most chunk_size bytes (--chunked)
+  chunked       answers of the REST endpoints (participants, meeting,
+                instances) with Transfer-Encoding: chunked, in several
+                chunks of at most chunk_size bytes (--chunked)
   compress      "auto" (gzip, else deflate, when Accept-Encoding allows),
                 "gzip", "deflate" (only that one), or "off" (--compress)
   silent_close  after each answer of a Zoom endpoint, close the connection
@@ -62,8 +91,10 @@ Modes (command-line flags set the values /_control/reset comes back to):
 Stats, besides the calls and the request log: "expired_token_401s" and
 "invalid_token_401s" (401 code 124 answers for an expired and for an
 unknown token), "tokens_issued" (seq, issued/expires_at by the stand-in's
-clock, expires_in, length), "participants_wire_bytes" (bytes written for
-participants answers: status line, headers, body as sent) and
+clock, expires_in, length), "meeting_calls" and "instances_calls" (the
+two endpoints the attendance verdict uses), "participants_wire_bytes"
+(bytes written for participants answers: status line, headers, body as
+sent) and
 "participants_identity_bytes" (the same bodies uncompressed). Each request
 in "requests" also has "accept_encoding", "asked_compression" (it accepts
 a coding other than identity), "conn_request" (1 for the first request on
@@ -97,6 +128,9 @@ SCOPES = ("meeting:read:list_past_participants:admin "
 MAX_PAGE_SIZE = 300
 DEFAULT_PAGE_SIZE = 30
 TOKEN_LIFETIME = 3600           # seconds, as Zoom's expires_in
+REST_TARGETS = ("participants", "meeting", "instances")
+FAULT_TARGETS = ("token",) + REST_TARGETS
+SENT_KEPT = 256                 # answers kept for /_control/sent
 
 # How answers are sent (see "Modes" above); the command line may change
 # these starting values.
@@ -180,9 +214,140 @@ def _uuid_meeting(tag, n):
                  "", i, 40 + i, base) for i in range(n)]
 
 
+# -- Attendance (issue 13): meetings whose rows each show one rule of the
+# verdict, meetings without rows and what their records say, and a
+# recurring meeting. The people: the coach (an account user, so Zoom gives
+# an email and an id), the client (with an email, or a guest: Zoom hides a
+# guest's email and gives no id), and others.
+
+ATT_BASE = datetime.datetime(2026, 11, 20, 10, 0, 0)   # 2026-11-20T10:00:00Z
+COACH_EMAIL = "coach@example.com"
+COACH_NAME = "Ada Lovelace"
+COACH_ID = "CoAcHuSeR0000aDaLoVe1A"
+CLIENT_EMAIL = "client@example.org"
+CLIENT_NAME = "Grace Hopper"
+CLIENT_ID = "cLiEnTuSeR000gRaCeH0pA"
+
+# name -> meeting id. Every one has rows, a record and, numeric, one
+# instance (itself), unless said otherwise below.
+ATT = {
+    "rejoin": "81100000001",        # both dropped and came back
+    "devices": "81100000002",       # the coach on a laptop and a phone
+    "failover": "81100000003",      # a failover row overlapping the first
+    "waiting": "81100000004",       # the client never left the waiting room
+    "guest": "81100000005",         # the client a guest: no email, by name
+    "device_tags": "81100000006",    # device-tagged and Unicode names
+    "ambiguous": "81100000007",     # two persons called Sam Lee
+    "coach_absent": "81100000008",  # only the client (and an assistant)
+    "strangers": "81100000009",     # neither of them, others came
+    "short": "81100000010",         # the client stayed 60 s
+    "decomposed": "81100000011",    # a guest's name in NFD, first letter
+                                    # and all (E + U+0301), as some
+                                    # devices send it
+    # No rows at all (Zoom lists none for a person alone, or none yet):
+    "alone": "81200000001",         # record: 1 participant, the coach hosts
+    "never": "81200000002",         # no record either (404 code 3001)
+    "not_ready": "81200000003",     # record: 3 participants, rows not yet
+    # A recurring meeting: 3 ended occurrences, each with its own UUID
+    # and rows; its numeric id gives the latest (Zoom's rule).
+    "recurring": "81300000001",
+}
+
+# The recurring meeting's occurrences, oldest first: UUID, start, the
+# verdict its rows give for coach and client. The UUIDs take each of
+# Zoom's encoding rules: a leading '/' and a "//" are encoded twice, the
+# third (with a '+') once.
+RECURRING = [
+    ("/ReCuRr1nG0ccUrReNcE1A==", datetime.datetime(2026, 11, 6, 10, 0, 0)),
+    ("rEcUrR1nG//0ccUrReNcE2==", datetime.datetime(2026, 11, 13, 10, 0, 0)),
+    ("ReCuRr1nG0cc+UrReNcE3w==", datetime.datetime(2026, 11, 20, 10, 0, 0)),
+]
+
+
+def _coach(i, join, leave, base=ATT_BASE, **kw):
+    kw.setdefault("internal_user", True)
+    return _row(i, kw.pop("name", COACH_NAME), kw.pop("email", COACH_EMAIL),
+                kw.pop("id", COACH_ID), join, leave, base, **kw)
+
+
+def _client(i, join, leave, base=ATT_BASE, **kw):
+    kw.setdefault("internal_user", False)
+    return _row(i, kw.pop("name", CLIENT_NAME), kw.pop("email", CLIENT_EMAIL),
+                kw.pop("id", CLIENT_ID), join, leave, base, **kw)
+
+
+def _guest(i, name, join, leave, base=ATT_BASE, **kw):
+    """Someone outside the account: no email, no id."""
+    kw.setdefault("internal_user", False)
+    return _row(i, name, "", "", join, leave, base, **kw)
+
+
+def _attendance_meetings():
+    """name -> rows (the order is the order of Zoom's answer)."""
+    waiting = {"status": "in_waiting_room"}
+    return {
+        "rejoin": [
+            _coach(0, 0, 10), _client(1, 1, 20),
+            _coach(2, 12, 30), _client(3, 22, 30)],
+        "devices": [
+            _coach(0, 0, 30), _client(1, 0, 30),
+            # The phone: same account (email), no id, a device tag.
+            _coach(2, 5, 20, name=COACH_NAME + " (iPhone)",
+                   email="Coach@Example.COM", id="")],
+        "failover": [
+            _coach(0, 0, 25), _guest(1, CLIENT_NAME, 0, 40),
+            _coach(2, 24, 40, failover=True)],
+        "waiting": [
+            _coach(0, 0, 55), _guest(1, CLIENT_NAME, 0, 15, **waiting)],
+        "guest": [
+            _coach(0, 0, 30),
+            _guest(1, CLIENT_NAME, 0, 2, **waiting),
+            _guest(2, CLIENT_NAME, 2, 28)],
+        "device_tags": [
+            _guest(0, "Grace Hopper (iPhone)", 0, 10),
+            _guest(1, "  grace   HOPPER - Android", 10, 20),
+            _coach(2, 0, 30),
+            _guest(3, "Grace Hopper", 25, 30),
+            _guest(4, "Grace Hopper (Sales)", 0, 30),       # someone else
+            _guest(5, "JOS\u00c9 M\u00dcLLER (iPad)", 0, 10),
+            # decomposed: e + U+0301, u + U+0308
+            _guest(6, "Jose\u0301 Mu\u0308ller", 10, 20)],
+        "ambiguous": [
+            _coach(0, 0, 30),
+            _row(1, "Sam Lee", "sam1@example.com", "", 0, 30, ATT_BASE),
+            _row(2, "sam lee (iPhone)", "sam2@example.com", "", 0, 30,
+                 ATT_BASE)],
+        "coach_absent": [
+            _client(0, 0, 30),
+            _row(1, "Assistant", "assistant@example.com", "", 0, 5,
+                 ATT_BASE)],
+        "strangers": [
+            _row(0, "Assistant", "assistant@example.com", "", 0, 5,
+                 ATT_BASE),
+            _guest(1, "Someone Else", 1, 9)],
+        "short": [_coach(0, 0, 30), _client(1, 10, 11)],
+        "decomposed": [
+            _coach(0, 0, 30), _guest(1, "E\u0301milie Dubois", 0, 30),
+            _guest(2, "Noe\u0308l Martin", 5, 25)],
+        "alone": [], "never": [], "not_ready": [],
+    }
+
+
+def _recurring_rows():
+    """UUID -> rows: the first occurrence had both, the second the coach
+    alone (with a stranger), the third the client alone."""
+    (u1, b1), (u2, b2), (u3, b3) = RECURRING
+    return {
+        u1: [_coach(0, 0, 30, base=b1), _client(1, 2, 30, base=b1)],
+        u2: [_coach(0, 0, 30, base=b2), _guest(1, "Someone Else", 0, 5,
+                                                base=b2)],
+        u3: [_client(0, 0, 30, base=b3)],
+    }
+
+
 def build_dataset():
     """meeting id or UUID (as the caller types it) -> participant rows."""
-    return {
+    data = {
         "85746065432": _small_meeting(),
         "11122233344": _big_meeting(650),
         "99988877766": [],        # one-person meeting: Zoom returns no rows
@@ -190,6 +355,127 @@ def build_dataset():
         "Ab//cdEFghIJklMNopQRsw==": _uuid_meeting("dslash", 3),
         "JbkqFkfqQ0e7+CZluSnc1g==": _uuid_meeting("plus", 1),
     }
+    for name, rows in _attendance_meetings().items():
+        data[ATT[name]] = rows
+    occ = _recurring_rows()
+    data.update(occ)
+    data[ATT["recurring"]] = occ[RECURRING[-1][0]]     # the latest
+    return data
+
+
+def _meeting_uuid(meeting):
+    """A stable UUID for a numeric meeting (its one occurrence)."""
+    d = hashlib.sha256(b"uuid:" + meeting.encode()).digest()[:16]
+    return base64.b64encode(d).decode()
+
+
+def _record(meeting, uuid, start, minutes, count, host_email, host_name,
+            topic):
+    """GET /past_meetings/{id}: Zoom's fields for an ended meeting."""
+    end = start + datetime.timedelta(minutes=minutes)
+    recurring = meeting == ATT["recurring"] or meeting in dict(RECURRING)
+    if recurring:
+        number = int(ATT["recurring"])
+    elif meeting.isdigit():
+        number = int(meeting)
+    else:       # a meeting known here by its UUID only: some number
+        number = 80000000000 + int(hashlib.sha256(
+            meeting.encode()).hexdigest()[:8], 16) % 10 ** 9
+    return {
+        "uuid": uuid,
+        "id": number,
+        "host_id": "HoStId" + hashlib.sha256(
+            host_email.encode()).hexdigest()[:16],
+        "type": 8 if recurring else 2,     # 8: recurring, fixed time
+        "topic": topic,
+        "user_name": host_name,
+        "user_email": host_email,
+        "start_time": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "end_time": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "duration": minutes,
+        "total_minutes": minutes * max(1, count),
+        "participants_count": count,
+        "dept": "",
+        "source": "Zoom",
+    }
+
+
+def _persons(rows):
+    """How many distinct people the rows hold (Zoom's participants_count
+    counts people, not joins): by email, else id, else name."""
+    return len({r["user_email"].lower() or r["id"] or r["name"]
+                for r in rows})
+
+
+def _span(rows):
+    """(start, minutes) of the rows' joins and leaves."""
+    t = [datetime.datetime.strptime(r[k], "%Y-%m-%dT%H:%M:%SZ")
+         for r in rows for k in ("join_time", "leave_time")]
+    start = min(t)
+    return start, int((max(t) - start).total_seconds() // 60)
+
+
+def build_records(dataset=None):
+    """meeting id or UUID -> its record (GET /past_meetings/{id}). Absent:
+    Zoom has none (404 code 3001)."""
+    data = dataset if dataset is not None else build_dataset()
+    recs = {}
+    for m, rows in data.items():
+        if not rows:
+            continue
+        start, minutes = _span(rows)
+        host = rows[0]["user_email"] or "host@example.com"
+        name = rows[0]["name"] if rows[0]["user_email"] else "Host"
+        if any(r["user_email"] == COACH_EMAIL for r in rows):
+            host, name = COACH_EMAIL, COACH_NAME
+        uuid = m if not m.isdigit() else _meeting_uuid(m)
+        recs[m] = _record(m, uuid, start, minutes, _persons(rows), host,
+                          name, "Meeting %s" % m)
+    # The coach hosts every occurrence, attended or not; the numeric id
+    # of the recurring meeting gives its latest occurrence.
+    for u, _ in RECURRING:
+        recs[u].update(user_email=COACH_EMAIL, user_name=COACH_NAME)
+    recs[ATT["recurring"]] = dict(recs[RECURRING[-1][0]])
+    # No rows. A person alone: Zoom lists nobody, the record says 1 and
+    # names the host (the coach, in another case than the caller's).
+    recs[ATT["alone"]] = _record(
+        ATT["alone"], _meeting_uuid(ATT["alone"]), ATT_BASE, 45, 1,
+        "Coach@Example.com", COACH_NAME, "Coaching, client absent")
+    recs["99988877766"] = _record(
+        "99988877766", _meeting_uuid("99988877766"),
+        datetime.datetime(2025, 3, 5, 9, 0, 0), 20, 1, "host@example.com",
+        "Host", "One person")
+    # People came, but Zoom has not listed their rows yet.
+    recs[ATT["not_ready"]] = _record(
+        ATT["not_ready"], _meeting_uuid(ATT["not_ready"]), ATT_BASE, 50, 3,
+        COACH_EMAIL, COACH_NAME, "Group session, rows not ready")
+    # ATT["never"]: no record at all.
+    return recs
+
+
+def build_instances(records=None):
+    """numeric meeting id -> its ended occurrences, as Zoom lists them
+    (GET /past_meetings/{id}/instances: uuid and start_time, in no
+    particular order). A one-off meeting has one: itself."""
+    recs = records if records is not None else build_records()
+    out = {}
+    for m, rec in recs.items():
+        if m.isdigit():
+            out[m] = [{"uuid": rec["uuid"], "start_time": rec["start_time"]}]
+    order = (RECURRING[1], RECURRING[2], RECURRING[0])     # not sorted
+    out[ATT["recurring"]] = [
+        {"uuid": u, "start_time": t.strftime("%Y-%m-%dT%H:%M:%SZ")}
+        for u, t in order]
+    return out
+
+
+def build_aliases(records=None, dataset=None):
+    """UUID -> meeting id, for a numeric meeting's own occurrence: its
+    participants and record are found by either."""
+    recs = records if records is not None else build_records()
+    data = dataset if dataset is not None else build_dataset()
+    return {rec["uuid"]: m for m, rec in recs.items()
+            if m.isdigit() and rec["uuid"] not in data}
 
 
 def zoom_path_segment(meeting):
@@ -252,7 +538,15 @@ class State:
         self.account_id = account_id
         self.lock = threading.Lock()
         self.dataset = build_dataset()
-        self.by_segment = {zoom_path_segment(k): k for k in self.dataset}
+        self.records = build_records(self.dataset)
+        self.instances = build_instances(self.records)
+        self.aliases = build_aliases(self.records, self.dataset)
+        # Every name a path may use: the meetings, the numeric meetings'
+        # own UUIDs (aliases), and meetings with a record but no rows.
+        names = set(self.dataset) | set(self.records) | set(self.instances)
+        self.by_segment = {zoom_path_segment(k): k for k in names}
+        self.by_segment.update({zoom_path_segment(u): m
+                                for u, m in self.aliases.items()})
         self.start_modes = dict(modes or MODES)
         self.token_seq = 0
         self.tokens = {}                # token -> expiry, by self.now()
@@ -263,6 +557,10 @@ class State:
         with self.lock:
             self.token_calls = 0
             self.participants_calls = 0
+            self.meeting_calls = 0
+            self.instances_calls = 0
+            self.sent = []              # the last SENT_KEPT REST answers
+            self.sent_seq = 0
             self.expired_token_401s = 0
             self.invalid_token_401s = 0
             self.participants_wire_bytes = 0
@@ -326,8 +624,19 @@ class State:
             self.page_tokens[tok] = (meeting, offset)
         return tok
 
+    def keep_sent(self, target, path, status, data):
+        """Note a REST answer's body as sent (before any content coding);
+        its number."""
+        with self.lock:
+            self.sent_seq += 1
+            self.sent.append({"seq": self.sent_seq, "target": target,
+                              "path": path, "status": status,
+                              "body_b64": base64.b64encode(data).decode()})
+            del self.sent[:-SENT_KEPT]
+            return self.sent_seq
+
     def meeting_of(self, seg):
-        """The meeting id or UUID a participants path segment names."""
+        """The meeting id or UUID a REST path segment names."""
         m = self.by_segment.get(_norm_pct(seg))
         return m if m is not None else urllib.parse.unquote(seg)
 
@@ -363,7 +672,7 @@ def fault_status(h, f):
 def fault_revoke_tokens(h, f):
     with h.state.lock:
         h.state.tokens.clear()
-    if h.target == "participants":
+    if h.target in REST_TARGETS:
         h.send_json(401, {"code": 124, "message": "Invalid access token."})
         return True
     return False
@@ -516,7 +825,7 @@ def fault_zoom_error(h, f):
     the usual status (3001 comes as 400 or 404)."""
     code = int(f.get("code", 3001))
     status, message = ZOOM_ERRORS[code]
-    seg = h.url.path.split("/")[3] if h.target == "participants" else ""
+    seg = h.url.path.split("/")[3] if h.target in REST_TARGETS else ""
     h.send_json(int(f.get("status", status)), {
         "code": code, "message": message.format(
             account=h.state.account_id, meeting=h.state.meeting_of(seg))})
@@ -704,13 +1013,18 @@ class Handler(BaseHTTPRequestHandler):
         """An answer; for the Zoom endpoints, compressed and chunked as the
         request and the modes say."""
         identity = len(data)
+        target = getattr(self, "target", None)
+        if target in REST_TARGETS and self.command != "HEAD":
+            # Kept as the client will read it once decoded.
+            seq = self.state.keep_sent(target, self.path, status, data)
+            if getattr(self, "entry", None) is not None:
+                self.entry["answer_seq"] = seq
         coding = self.content_coding()
         if coding:
             data = encode(data, coding)
             headers = dict(headers or {}, **{"Content-Encoding": coding,
                                              "Vary": "Accept-Encoding"})
-        chunked = getattr(self, "target", None) == "participants" and \
-            self.state.mode("chunked")
+        chunked = target in REST_TARGETS and self.state.mode("chunked")
         self.send_head(status, ctype, None if chunked else len(data), headers)
         chunks = 0
         if self.command != "HEAD":
@@ -820,22 +1134,24 @@ class Handler(BaseHTTPRequestHandler):
             self.meeting = None
             if url.path.startswith("/_control/"):
                 return self.control(url, body)
+            rest = (len(parts) in (4, 5) and parts[1] == "v2" and
+                    parts[2] == "past_meetings" and parts[3] != "")
             if url.path == "/oauth/token":
                 self.target = "token"
-            elif (len(parts) == 5 and parts[1] == "v2" and
-                  parts[2] == "past_meetings" and
-                  parts[4] == "participants"):
+            elif rest and len(parts) == 5 and parts[4] == "participants":
                 self.target = "participants"
+            elif rest and len(parts) == 5 and parts[4] == "instances":
+                self.target = "instances"
+            elif rest and len(parts) == 4:
+                self.target = "meeting"
             else:
                 self.record(body)
                 return self.send_json(404, {"code": 404,
                                             "message": "Not Found"})
             self.record(body)
             with self.state.lock:
-                if self.target == "token":
-                    self.state.token_calls += 1
-                else:
-                    self.state.participants_calls += 1
+                name = self.target + "_calls"
+                setattr(self.state, name, getattr(self.state, name) + 1)
             if self.answered and self.state.mode("close_kept"):
                 self.entry["dropped"] = True
                 self.close_now(reset=False)
@@ -844,7 +1160,7 @@ class Handler(BaseHTTPRequestHandler):
             self.url = url
             fault = self.state.take_fault(
                 self.target, self.state.meeting_of(parts[3])
-                if self.target == "participants" else None)
+                if self.target in REST_TARGETS else None)
             if fault is not None and FAULTS[fault["kind"]](self, fault):
                 return
             status, answer = self.normal_answer()
@@ -854,12 +1170,61 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             self.after_answer(wire_start)
 
-    # -- the two Zoom endpoints --------------------------------------------
+    # -- the Zoom endpoints -------------------------------------------------
 
     def normal_answer(self):
         if self.target == "token":
             return self.token_answer()
+        if self.target == "meeting":
+            return self.meeting_answer()
+        if self.target == "instances":
+            return self.instances_answer()
         return self.participants_answer()
+
+    def rest_refusal(self):
+        """Zoom's answer when a REST request cannot be served as such:
+        not a GET, or without a valid access token; None when it can."""
+        if self.command != "GET":
+            return 405, {"code": 405, "message": "Method Not Allowed"}
+        auth = self.headers.get("Authorization", "")
+        tok = auth[7:] if auth.startswith("Bearer ") else None
+        known = self.state.token_state(tok)
+        if known == "invalid":
+            return 401, {"code": 124, "message": "Invalid access token."}
+        if known == "expired":
+            return 401, {"code": 124, "message": "Access token is expired."}
+        return None
+
+    def not_found(self, seg):
+        return 404, {"code": 3001, "message": "Meeting does not exist: %s."
+                     % urllib.parse.unquote(seg)}
+
+    def meeting_answer(self):
+        """GET /past_meetings/{id}: the record, or 404 code 3001."""
+        refused = self.rest_refusal()
+        if refused:
+            return refused
+        seg = self.url.path.split("/")[3]
+        meeting = self.state.by_segment.get(_norm_pct(seg))
+        self.meeting = meeting
+        rec = self.state.records.get(meeting)
+        if rec is None:
+            return self.not_found(seg)
+        return 200, rec
+
+    def instances_answer(self):
+        """GET /past_meetings/{id}/instances: a numeric meeting's ended
+        occurrences; 404 code 3001 for one Zoom does not know."""
+        refused = self.rest_refusal()
+        if refused:
+            return refused
+        seg = self.url.path.split("/")[3]
+        meeting = self.state.by_segment.get(_norm_pct(seg))
+        self.meeting = meeting
+        inst = self.state.instances.get(meeting)
+        if inst is None:
+            return self.not_found(seg)
+        return 200, {"meetings": inst}
 
     def token_answer(self):
         st = self.state
@@ -895,21 +1260,14 @@ class Handler(BaseHTTPRequestHandler):
 
     def participants_answer(self):
         st = self.state
-        if self.command != "GET":
-            return 405, {"code": 405, "message": "Method Not Allowed"}
-        auth = self.headers.get("Authorization", "")
-        tok = auth[7:] if auth.startswith("Bearer ") else None
-        known = st.token_state(tok)
-        if known == "invalid":
-            return 401, {"code": 124, "message": "Invalid access token."}
-        if known == "expired":
-            return 401, {"code": 124, "message": "Access token is expired."}
+        refused = self.rest_refusal()
+        if refused:
+            return refused
         seg = self.url.path.split("/")[3]
         meeting = st.by_segment.get(_norm_pct(seg))
         self.meeting = meeting
-        if meeting is None:
-            return 404, {"code": 3001, "message": "Meeting does not exist: %s."
-                         % urllib.parse.unquote(seg)}
+        if meeting is None or meeting not in st.dataset:
+            return self.not_found(seg)
         q = urllib.parse.parse_qs(self.url.query, keep_blank_values=True)
         try:
             size = int(q.get("page_size", [DEFAULT_PAGE_SIZE])[0])
@@ -957,6 +1315,8 @@ class Handler(BaseHTTPRequestHandler):
                 now = st.now()
                 out = {"token_calls": st.token_calls,
                        "participants_calls": st.participants_calls,
+                       "meeting_calls": st.meeting_calls,
+                       "instances_calls": st.instances_calls,
                        "requests": [dict(r) for r in st.requests],
                        "valid_tokens": sorted(t for t, until in
                                               st.tokens.items() if now < until),
@@ -990,9 +1350,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, out)
         if what == "fault" and self.command == "POST":
             kind = args.get("kind")
-            if args.get("target") not in ("token", "participants") or \
+            if args.get("target") not in FAULT_TARGETS or \
                     kind not in FAULTS:
                 return self.send_json(400, {"error": "target or kind",
+                                            "targets": list(FAULT_TARGETS),
                                             "kinds": sorted(FAULTS)})
             f = dict(args)
             f.setdefault("times", 1)
@@ -1007,11 +1368,20 @@ class Handler(BaseHTTPRequestHandler):
         if what == "dataset":
             q = urllib.parse.parse_qs(url.query)
             m = q.get("meeting", [""])[0]
-            if m not in st.dataset:
+            if m not in st.dataset and m not in st.records:
                 return self.send_json(404, {"error": "unknown meeting"})
             return self.send_json(200, {"meeting": m,
                                         "segment": zoom_path_segment(m),
-                                        "participants": st.dataset[m]})
+                                        "participants": st.dataset.get(m),
+                                        "record": st.records.get(m),
+                                        "instances": st.instances.get(m)})
+        if what == "sent":
+            q = urllib.parse.parse_qs(url.query)
+            t = q.get("target", [None])[0]
+            with st.lock:
+                out = [dict(x) for x in st.sent
+                       if t is None or x["target"] == t]
+            return self.send_json(200, {"answers": out})
         return self.send_json(404, {"error": "unknown control call"})
 
 

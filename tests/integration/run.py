@@ -652,7 +652,9 @@ def expect_error(r, status, code, what=""):
     return j
 
 
-def expect_ok(r, meeting, what=""):
+def expect_ok(r, meeting, what="", attendance=False):
+    """A 200 in Zoom's shape holding exactly the meeting's rows; with
+    attendance, one more member "attendance", the last."""
     what = what or r.via
     if r.status != 200:
         fail("%s: expected 200, got %d %s" % (what, r.status, short(r.body)))
@@ -660,7 +662,12 @@ def expect_ok(r, meeting, what=""):
     want = DATASET[meeting]
     keys = ["page_count", "page_size", "total_records", "next_page_token",
             "participants"]
-    if not isinstance(j, dict) or sorted(j) != sorted(keys):
+    if attendance:
+        if not isinstance(j, dict) or list(j) != keys + ["attendance"]:
+            fail("%s: members %s, expected %s" % (
+                what, list(j) if isinstance(j, dict) else type(j).__name__,
+                keys + ["attendance"]))
+    elif not isinstance(j, dict) or sorted(j) != sorted(keys):
         fail("%s: members %s, expected %s" % (what, sorted(j), keys))
     if j["page_count"] != 1 or j["next_page_token"] != "":
         fail("%s: page_count %r next_page_token %r" % (
@@ -1947,6 +1954,1141 @@ def _(h):
     _robust(h, "participants", "compression_bomb", [BAD], encoding="deflate",
             fill="string", inflated_mib=9)
     return out
+
+
+# -- attendance (issue 13): coach, client, minimumSeconds, startTime -------
+#
+# The stand-in's attendance meetings (zoom_standin.ATT) each show one rule;
+# every verdict is asked through nginx (FastCGI) and as plain CGI, and the
+# answer is checked whole: Zoom's rows unchanged, then one "attendance"
+# member whose persons are compared with what the rows prove.
+
+ATT = zoom_standin.ATT
+ATT_BASE = zoom_standin.ATT_BASE
+RECURRING = zoom_standin.RECURRING
+COACH = {"email": zoom_standin.COACH_EMAIL, "name": zoom_standin.COACH_NAME}
+CLIENT = {"email": zoom_standin.CLIENT_EMAIL}
+GUEST = {"name": zoom_standin.CLIENT_NAME}
+COMPLETED = "Completed"
+NO_SHOW = "No Show"
+NEVER_HELD = "Session Never Took Place"
+COACH_NO_SHOW = "Coach No Show"
+ATT_RETRY_AFTER = 60        # handler.c: Retry-After when rows are not ready
+COACH_ROWS = ("Ada Lovelace", "Ada Lovelace (iPhone)")
+CLIENT_ROWS = ("Grace Hopper", "Grace Hopper (iPhone)",
+               "  grace   HOPPER - Android")
+
+
+def att_body(meeting, coach=COACH, client=CLIENT, **extra):
+    """A request body naming the coach and the client (None: not named)."""
+    b = {"zoomCallId": meeting}
+    if coach is not None:
+        b["coach"] = coach
+    if client is not None:
+        b["client"] = client
+    b.update(extra)
+    return b
+
+
+def both_ways(h, body):
+    """The same request through nginx to the FastCGI process, and as a
+    plain CGI run."""
+    return [h.post(body), h.cgi(body=body)]
+
+
+def iso(minutes, base=ATT_BASE):
+    return (base + datetime.timedelta(minutes=minutes)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+
+
+def person(attended, seconds, joins, matched, rows, first=None, last=None,
+           waiting_only=False, base=ATT_BASE):
+    """The person object att_write_json writes; first and last in minutes
+    after base (None: not written)."""
+    p = {"attended": attended, "seconds": seconds, "joins": joins,
+         "matchedBy": matched, "rows": rows}
+    if first is not None:
+        p["firstJoin"] = iso(first, base)
+    if last is not None:
+        p["lastLeave"] = iso(last, base)
+    if waiting_only:
+        p["waitingRoomOnly"] = True
+    return p
+
+
+NOBODY = person(False, 0, 0, "none", [])
+ANY = object()      # expect_verdict: the person is there, not compared
+
+
+def split_attendance(r, what):
+    """(the answer without its attendance member, that member's bytes):
+    the attendance member must be spliced in last, after participants."""
+    key = b',"attendance":'
+    i = r.body.rfind(key)
+    if i < 0 or not r.body.endswith(b"}"):
+        fail("%s: no attendance member at the end: %s" % (what,
+                                                         short(r.body)))
+    plain, att = r.body[:i] + b"}", r.body[i + len(key):-1]
+    try:
+        if not isinstance(json.loads(att), dict):
+            raise ValueError("not an object")
+    except ValueError as e:
+        fail("%s: attendance member %r: %s" % (what, short(att), e))
+    return plain, att
+
+
+def expect_verdict(r, meeting, status, people, coach=None, client=None,
+                   coach_rows=COACH_ROWS, client_rows=CLIENT_ROWS, what=""):
+    """200, the meeting's rows as Zoom sent them, and "attendance" equal to
+    {"status", "coach" (if expected), "client" (if expected), "people"}.
+    Each person's "rows" must point, in the same answer, at participants
+    whose name is one of coach_rows / client_rows."""
+    what = what or r.via
+    j = expect_ok(r, meeting, what, attendance=True)
+    split_attendance(r, what)
+    att = j["attendance"]
+    order = ["status"] + [k for k, v in (("coach", coach), ("client", client))
+                          if v is not None] + ["people"]
+    if not isinstance(att, dict) or list(att) != order:
+        fail("%s: attendance members %s, expected %s: %s" % (
+            what, list(att) if isinstance(att, dict) else att, order,
+            json.dumps(att)))
+    if att["status"] != status:
+        fail("%s: status %r, expected %r: %s" % (what, att["status"], status,
+                                                 json.dumps(att)))
+    if att["people"] != people:
+        fail("%s: people %r, expected %d" % (what, att["people"], people))
+    for who, want, names in (("coach", coach, coach_rows),
+                             ("client", client, client_rows)):
+        if want is None or want is ANY:
+            continue
+        got = att[who]
+        if got != want:
+            fail("%s: %s is %s, expected %s" % (
+                what, who, json.dumps(got, sort_keys=True),
+                json.dumps(want, sort_keys=True)))
+        parts = j["participants"]
+        for i in got["rows"]:
+            if not 0 <= i < len(parts) or parts[i].get("name") not in names:
+                fail("%s: %s rows index %d points at %s" % (
+                    what, who, i, json.dumps(parts[i]) if 0 <= i < len(parts)
+                    else "nothing"))
+    return att
+
+
+def calls_of(h):
+    """{target: [paths]} of the Zoom REST calls made since the last reset."""
+    out = {"participants": [], "meeting": [], "instances": []}
+    for x in h.stats()["requests"]:
+        p = x["path"].split("?")[0].split("/")
+        if len(p) == 4 and p[2] == "past_meetings":
+            out["meeting"].append(x["path"])
+        elif len(p) == 5 and p[4] in out:
+            out[p[4]].append(x["path"])
+    return out
+
+
+def expect_calls(h, what, participants=None, meeting=0, instances=0):
+    """How many calls each REST endpoint got (participants: None, any)."""
+    c = calls_of(h)
+    got = (len(c["participants"]), len(c["meeting"]), len(c["instances"]))
+    want = (got[0] if participants is None else participants, meeting,
+            instances)
+    if got != want:
+        fail("%s: %d participants, %d meeting, %d instances calls; expected "
+             "%d, %d, %d: %s" % ((what,) + got + want + (c,)))
+    return c
+
+
+# Every rule, one meeting each: (label, meeting, body, status, people,
+# coach, client). Minutes are after 2026-11-20T10:00:00Z.
+VERDICTS = [
+    ("rejoin", ATT["rejoin"], att_body(ATT["rejoin"]), COMPLETED, 2,
+     person(True, 28 * 60, 2, "email", [0, 2], 0, 30),
+     person(True, 27 * 60, 2, "email", [1, 3], 1, 30)),
+    # The phone row's email is in another case: still the coach; its 15
+    # minutes lie inside the laptop's 30 and are not added.
+    ("two devices", ATT["devices"], att_body(ATT["devices"]), COMPLETED, 2,
+     person(True, 30 * 60, 2, "email", [0, 2], 0, 30),
+     person(True, 30 * 60, 1, "email", [1], 0, 30)),
+    # 0-25 and the failover row 24-40: 40 minutes, not 41.
+    ("failover", ATT["failover"], att_body(ATT["failover"], client=GUEST),
+     COMPLETED, 2,
+     person(True, 40 * 60, 2, "email", [0, 2], 0, 40),
+     person(True, 40 * 60, 1, "name", [1], 0, 40)),
+    ("waiting room only", ATT["waiting"],
+     att_body(ATT["waiting"], client=GUEST), NO_SHOW, 2,
+     person(True, 55 * 60, 1, "email", [0], 0, 55),
+     person(False, 0, 1, "name", [1], waiting_only=True)),
+    # A guest: Zoom hides the email the caller knows, so the name decides
+    # (case and blanks aside); the waiting-room row is a join, no time.
+    ("guest by name", ATT["guest"],
+     att_body(ATT["guest"], client={"email": "grace.hopper@gmail.com",
+                                    "name": " grace  HOPPER "}),
+     COMPLETED, 2,
+     person(True, 30 * 60, 1, "email", [0], 0, 30),
+     person(True, 26 * 60, 2, "name", [1, 2], 2, 28)),
+    # "(iPhone)", " - Android", blanks and case: one person; "(Sales)" is
+    # not a device, so someone else.
+    ("device tags", ATT["device_tags"],
+     att_body(ATT["device_tags"], client=GUEST), COMPLETED, 4,
+     person(True, 30 * 60, 1, "email", [2], 0, 30),
+     person(True, 25 * 60, 3, "name", [0, 1, 3], 0, 30)),
+    # Unicode: upper case with a device tag and a decomposed spelling are
+    # the name the caller typed in composed lower case.
+    ("unicode names", ATT["device_tags"],
+     att_body(ATT["device_tags"], client={"name": "jos\u00e9 m\u00fcller"}),
+     COMPLETED, 4,
+     person(True, 30 * 60, 1, "email", [2], 0, 30),
+     person(True, 20 * 60, 2, "name", [5, 6], 0, 20)),
+    # Two persons are called Sam Lee: by name alone it is nobody's.
+    ("ambiguous name", ATT["ambiguous"],
+     att_body(ATT["ambiguous"], client={"name": "Sam Lee"}), NO_SHOW, 3,
+     person(True, 30 * 60, 1, "email", [0], 0, 30),
+     person(False, 0, 0, "ambiguous", [])),
+    ("ambiguous name, email decides", ATT["ambiguous"],
+     att_body(ATT["ambiguous"], client={"name": "Sam Lee",
+                                        "email": "SAM2@example.com"}),
+     COMPLETED, 3,
+     person(True, 30 * 60, 1, "email", [0], 0, 30),
+     person(True, 30 * 60, 1, "email", [2], 0, 30)),
+    ("coach absent", ATT["coach_absent"],
+     att_body(ATT["coach_absent"], client={"email": zoom_standin.CLIENT_EMAIL,
+                                           "name": "Grace Hopper"}),
+     COACH_NO_SHOW, 2, NOBODY,
+     person(True, 30 * 60, 1, "email", [0], 0, 30)),
+    ("neither came", ATT["strangers"], att_body(ATT["strangers"]),
+     NEVER_HELD, 2, NOBODY, NOBODY),
+    ("minimumSeconds 60, stayed 60 s", ATT["short"],
+     att_body(ATT["short"], minimumSeconds=60), COMPLETED, 2,
+     person(True, 30 * 60, 1, "email", [0], 0, 30),
+     person(True, 60, 1, "email", [1], 10, 11)),
+    ("minimumSeconds 61, stayed 60 s", ATT["short"],
+     att_body(ATT["short"], minimumSeconds=61), NO_SHOW, 2,
+     person(True, 30 * 60, 1, "email", [0], 0, 30),
+     person(False, 60, 1, "email", [1], 10, 11)),
+    ("only the coach named: no status", ATT["rejoin"],
+     att_body(ATT["rejoin"], client=None), None, 2,
+     person(True, 28 * 60, 2, "email", [0, 2], 0, 30), None),
+    ("only the client named: no status", ATT["rejoin"],
+     att_body(ATT["rejoin"], coach=None), None, 2,
+     None, person(True, 27 * 60, 2, "email", [1, 3], 1, 30)),
+]
+
+
+# The names of the rows a person's "rows" may point at, where they are not
+# COACH_ROWS and CLIENT_ROWS.
+CLIENT_ROW_NAMES = {
+    "unicode names": ("JOS\u00c9 M\u00dcLLER (iPad)",
+                      "Jose\u0301 Mu\u0308ller"),
+    "ambiguous name, email decides": ("sam lee (iPhone)",),
+}
+
+
+def _verdict_cases(h, table):
+    v = Variants()
+    out = []
+    for label, meeting, body, status, people, coach, client in table:
+        with v:
+            h.ctl("reset", {"tokens": False})
+            for r in both_ways(h, body):
+                expect_verdict(r, meeting, status, people, coach, client,
+                               client_rows=CLIENT_ROW_NAMES.get(
+                                   label, CLIENT_ROWS),
+                               what="%s, %s" % (label, r.via))
+            # Rows came: the meeting's record is not needed.
+            expect_calls(h, label, participants=2)
+            out.append(label)
+    v.done()
+    return "%d verdicts, each through nginx and CGI" % len(out)
+
+
+@case("attendance_rules")
+def _(h):
+    return _verdict_cases(h, VERDICTS)
+
+
+@case("attendance_every_verdict")
+def _(h):
+    # The four words, end to end, in one case each (the rules above give
+    # them too): rows give all four; no rows give the two below as well.
+    got = set()
+    for label, meeting, body, status, people, coach, client in VERDICTS:
+        if status is not None and status not in got:
+            h.ctl("reset", {"tokens": False})
+            for r in both_ways(h, body):
+                att = expect_verdict(r, meeting, status, people, coach,
+                                     client, client_rows=CLIENT_ROW_NAMES.get(
+                                         label, CLIENT_ROWS), what=label)
+            got.add(att["status"])
+    if got != {COMPLETED, NO_SHOW, NEVER_HELD, COACH_NO_SHOW}:
+        fail("verdicts seen: %s" % sorted(got))
+    return ", ".join(sorted(got))
+
+
+@case("attendance_across_pages")
+def _(h):
+    # 650 rows in 3 pages: "rows" index the merged answer, so a person on
+    # page 2 and one on page 3 (a guest, by name) point at the right rows;
+    # one seen only in the waiting room is named so.
+    base = datetime.datetime(2025, 2, 11, 9, 0, 0)
+    for r in both_ways(h, att_body(BIG, coach={"email": "P301@example.com"},
+                                   client={"name": "participant 605"})):
+        expect_verdict(r, BIG, COMPLETED, 650,
+                       person(True, 90 * 60, 1, "email", [301], 1, 91,
+                              base=base),
+                       person(True, 75 * 60, 1, "name", [605], 5, 80,
+                              base=base),
+                       coach_rows=("Participant 301",),
+                       client_rows=("Participant 605",),
+                       what="3 pages, %s" % r.via)
+    r = h.post(att_body(BIG, coach={"email": "p005@example.com"},
+                        client={"name": "Nobody Here"}))
+    expect_verdict(r, BIG, NEVER_HELD, 650,
+                   person(False, 0, 1, "email", [5], waiting_only=True),
+                   NOBODY, coach_rows=("Participant 005",),
+                   what="waiting room on page 1")
+    expect_calls(h, "3 pages", participants=9)
+
+
+@case("attendance_concurrent")
+def _(h):
+    # Every rule at once, twice over, with plain requests between: each
+    # worker's rows are its own request's.
+    jobs = [("verdict", x) for x in VERDICTS] * 2 + \
+        [("plain", m) for m in (SMALL, BIG, ATT["rejoin"])] * 3
+    with concurrent.futures.ThreadPoolExecutor(16) as ex:
+        res = list(ex.map(lambda j: (j, h.post(
+            j[1][2] if j[0] == "verdict" else {"zoomCallId": j[1]})), jobs))
+    v = Variants()
+    for (kind, x), r in res:
+        with v:
+            if kind == "plain":
+                expect_ok(r, x, "concurrent plain %s" % x)
+                continue
+            label, meeting, body, status, people, coach, client = x
+            expect_verdict(r, meeting, status, people, coach, client,
+                           client_rows=CLIENT_ROW_NAMES.get(label,
+                                                            CLIENT_ROWS),
+                           what="concurrent %s" % label)
+    v.done()
+    return "%d requests, 16 at a time" % len(jobs)
+
+
+@case("attendance_escaped_rows")
+def _(h):
+    # Zoom may escape what it sends: an email with "\u0040", a name in
+    # escapes with a device tag, a surrogate pair, a null email. The rows
+    # are matched on their decoded text and handed on as sent, escapes
+    # and all.
+    row = ('{"id":"%s","user_id":"%d","name":"%s","user_email":%s,'
+           '"join_time":"2026-11-20T10:%02d:00Z",'
+           '"leave_time":"2026-11-20T10:%02d:00Z","duration":%d,'
+           '"failover":false,"status":"in_meeting","registrant_id":""}')
+    rows = [row % (zoom_standin.COACH_ID, 1, "Ada Lovelace",
+                   '"coach\\u0040example.com"', 0, 30, 1800),
+            row % ("", 2, "Gr\\u0061ce \\u0048opper \\u0028iPhone\\u0029",
+                   '""', 5, 25, 1200),
+            row % ("", 3, "JOS\\u00c9 \\ud83d\\ude00 \\/ \\\"x\\\"", "null",
+                   0, 10, 600)]
+    page = ('{"page_count":1,"page_size":300,"total_records":3,'
+            '"next_page_token":"","participants":[%s]}'
+            % ",".join(rows)).encode()
+    want = merged_document([page], "escaped rows")
+    v = Variants()
+    for way in ("nginx", "CGI"):
+        with v:
+            h.ctl("reset", {"tokens": False})
+            h.fault("participants", "wrong_types", times=-1,
+                    body=page.decode())
+            body = att_body(ATT["rejoin"], client=GUEST)
+            r = h.post(body) if way == "nginx" else h.cgi(body=body)
+            if r.status != 200:
+                fail("%s: %r" % (way, r))
+            rest, _ = split_attendance(r, way)
+            if rest != want:
+                fail("%s: the rows were not handed on as sent: %s"
+                     % (way, short(rest)))
+            att = r.json()["attendance"]
+            exp = {"status": COMPLETED, "people": 3,
+                   "coach": person(True, 1800, 1, "email", [0], 0, 30),
+                   "client": person(True, 1200, 1, "name", [1], 5, 25)}
+            if att != exp:
+                fail("%s: attendance %s, expected %s" % (
+                    way, json.dumps(att, sort_keys=True),
+                    json.dumps(exp, sort_keys=True)))
+    v.done()
+
+
+@case("attendance_decomposed_names")
+def _(h):
+    # Zoom hands names on as the device typed them, sometimes decomposed
+    # (NFD): "E" + U+0301 is the "\u00c9" the caller types, first letter
+    # included; and the other way round.
+    m = ATT["decomposed"]
+    v = Variants()
+    for label, client, rows, first, last in (
+            ("NFD first letter in the row", {"name": "\u00c9milie Dubois"},
+             [1], 0, 30),
+            ("NFD inside the row's name", {"name": "No\u00ebl Martin"},
+             [2], 5, 25),
+            ("NFD from the caller", {"name": "E\u0301milie Dubois"},
+             [1], 0, 30)):
+        with v:
+            h.ctl("reset", {"tokens": False})
+            for r in both_ways(h, att_body(m, client=client)):
+                expect_verdict(r, m, COMPLETED, 3,
+                               person(True, 30 * 60, 1, "email", [0], 0, 30),
+                               person(True, (last - first) * 60, 1, "name",
+                                      rows, first, last),
+                               client_rows=("E\u0301milie Dubois",
+                                            "Noe\u0308l Martin"),
+                               what="%s, %s" % (label, r.via))
+    v.done()
+
+
+@case("attendance_rows_robust")
+def _(h):
+    # Rows Zoom should not send but might: a name or an email that decodes
+    # to more than any name. The row has no usable name or email; the rest
+    # of the meeting still gives its verdict (or, at worst, Zoom's answer
+    # is refused as unusable) but the responder never fails (500).
+    row = ('{"id":"%s","user_id":"%d","name":"%s","user_email":"%s",'
+           '"join_time":"2026-11-20T10:00:00Z",'
+           '"leave_time":"2026-11-20T10:30:00Z","duration":1800,'
+           '"failover":false,"status":"in_meeting","registrant_id":""}')
+    coach = row % (zoom_standin.COACH_ID, 1, "Ada Lovelace",
+                   zoom_standin.COACH_EMAIL)
+    client = row % ("", 3, "Grace Hopper", "")
+    v = Variants()
+    for label, odd in (
+            ("escaped name of 5,000 characters",
+             row % ("", 2, "\\u0041" * 5000, "")),
+            ("escaped email of 5,000 characters",
+             row % ("", 2, "Someone", "\\u0061" * 5000 + "@example.com")),
+            ("raw name of 5,000 characters", row % ("", 2, "A" * 5000, "")),
+            ("name not UTF-8 once decoded", row % ("", 2, "\\udc00x", ""))):
+        with v:
+            page = ('{"page_count":1,"page_size":300,"total_records":3,'
+                    '"next_page_token":"","participants":[%s]}'
+                    % ",".join((coach, odd, client)))
+            h.ctl("reset", {"tokens": False})
+            h.fault("participants", "wrong_types", times=-1, body=page)
+            for r in both_ways(h, att_body(ATT["rejoin"], client=GUEST)):
+                what = "%s, %s" % (label, r.via)
+                if r.status == 502:
+                    expect_error(r, 502, "zoom_bad_response", what)
+                    continue
+                if r.status != 200:
+                    fail("%s: %d %s" % (what, r.status, short(r.body)))
+                att = r.json()["attendance"]
+                if att["status"] != COMPLETED or att["client"]["rows"] != [2]:
+                    fail("%s: %s" % (what, json.dumps(att)))
+    v.done()
+
+
+# -- no rows: the meeting's record decides -----------------------------------
+
+@case("attendance_no_rows_host_alone")
+def _(h):
+    # Zoom lists nobody for a person alone; the record says 1 participant
+    # and names the host: the coach (in another case), there 45 minutes.
+    m = ATT["alone"]
+    rec_path = "/v2/past_meetings/%s" % m
+    for r in both_ways(h, att_body(m, client=GUEST)):
+        expect_verdict(r, m, NO_SHOW, 1,
+                       person(True, 45 * 60, 1, "host", [], 0, 45), NOBODY,
+                       what="host alone, %s" % r.via)
+    c = expect_calls(h, "host alone", participants=2, meeting=2)
+    if c["meeting"] != [rec_path] * 2:
+        fail("record asked at %r, expected %s" % (c["meeting"], rec_path))
+    st = h.stats()
+    valid = {"Bearer " + t for t in st["valid_tokens"]}
+    for x in st["requests"]:
+        if x["path"] == rec_path and x["auth"] not in valid:
+            fail("the record asked without a valid Bearer token")
+    # The record proves only the host: the coach named by name alone, or
+    # another host, or too short a meeting is nobody's attendance.
+    v = Variants()
+    for label, body in (
+            ("coach by name only", att_body(m, coach={"name": "Ada Lovelace"},
+                                            client=GUEST)),
+            ("another coach", att_body(m, coach={"email": "x@example.com"})),
+            ("minimumSeconds past its length",
+             att_body(m, client=GUEST, minimumSeconds=45 * 60 + 1))):
+        with v:
+            h.ctl("reset", {"tokens": False})
+            r = h.post(body)
+            att = expect_verdict(r, m, NEVER_HELD, 1, ANY, ANY, what=label)
+            if att["coach"]["attended"]:
+                fail("%s: coach attended: %s" % (label, json.dumps(att)))
+            if label.startswith("minimum"):
+                if att["coach"] != person(False, 45 * 60, 1, "host", [],
+                                          0, 45):
+                    fail("%s: coach %s" % (label, json.dumps(att["coach"])))
+            elif att["coach"] != NOBODY:
+                fail("%s: coach %s" % (label, json.dumps(att["coach"])))
+    v.done()
+
+
+@case("attendance_no_rows_no_record")
+def _(h):
+    # No rows and no record (404 code 3001): it never took place, and the
+    # 404 of the record is not the caller's 404.
+    m = ATT["never"]
+    for r in both_ways(h, att_body(m, client=GUEST)):
+        expect_verdict(r, m, NEVER_HELD, 0, NOBODY, NOBODY,
+                       what="no record, %s" % r.via)
+    expect_calls(h, "no record", participants=2, meeting=2)
+    # The same with a record whose 3001 comes as a 400.
+    h.ctl("reset", {"tokens": False})
+    h.fault("meeting", "zoom_error", code=3001, status=400, meeting=m)
+    expect_verdict(h.post(att_body(m)), m, NEVER_HELD, 0, NOBODY, NOBODY,
+                   what="record 400 code 3001")
+
+
+@case("attendance_no_rows_not_ready")
+def _(h):
+    # No rows, but the record counts 3: their rows are not listed yet. No
+    # verdict: 503 attendance_not_ready with Retry-After.
+    m = ATT["not_ready"]
+    for r in both_ways(h, att_body(m)):
+        expect_error(r, 503, "attendance_not_ready", "not ready, %s" % r.via)
+        ra = r.header("Retry-After")
+        if ra is None or not re.fullmatch(r"\d+", ra) or int(ra) < 1:
+            fail("%s: Retry-After %r" % (r.via, ra))
+        if int(ra) != ATT_RETRY_AFTER:
+            fail("%s: Retry-After %s, expected %d" % (r.via, ra,
+                                                      ATT_RETRY_AFTER))
+        if b"attendance\"" in r.body or b"Completed" in r.body:
+            fail("%s: a verdict in the error: %s" % (r.via, short(r.body)))
+    expect_calls(h, "not ready", participants=2, meeting=2)
+    lines = [ln for ln in r.stderr.decode("utf-8", "replace").splitlines()
+             if "status=503" in ln]
+    if len(lines) != 1 or "zoom_calls=3" not in lines[0]:
+        fail("CGI log line: %r (expected status=503, zoom_calls=3: token, "
+             "participants, record)" % lines)
+    # Without coach and client, the same meeting is Zoom's empty answer.
+    h.ctl("reset", {"tokens": False})
+    expect_ok(h.attendees(m), m, "not ready, without coach and client")
+    expect_calls(h, "without coach and client", participants=1)
+
+
+@case("attendance_meeting_not_found_stays_404")
+def _(h):
+    # Zoom's 404 / 3001 on the participants call is 404 meeting_not_found,
+    # with or without coach and client: the record is never asked, and
+    # no verdict is made from it.
+    v = Variants()
+    for label, meeting, fault in (
+            ("unknown meeting", "98765432109", None),
+            ("unknown UUID", "ZZZZkfqQ0e7+CZluSnc1g==", None),
+            ("404 code 3001", ATT["rejoin"], 404),
+            ("400 code 3001", ATT["rejoin"], 400)):
+        with v:
+            h.ctl("reset", {"tokens": False})
+            if fault:
+                h.fault("participants", "zoom_error", code=3001,
+                        status=fault, times=-1)
+            for r in both_ways(h, att_body(meeting)):
+                expect_error(r, 404, "meeting_not_found",
+                             "%s, %s" % (label, r.via))
+            expect_calls(h, label, participants=2)
+    v.done()
+
+
+@case("attendance_meeting_found_after_attempts")
+def _(h):
+    # A meeting that has just ended: Zoom says "does not exist" twice, then
+    # lists it. 404, 404, then the verdict.
+    m = ATT["rejoin"]
+    h.fault("participants", "zoom_error", code=3001, status=404, times=2,
+            meeting=m)
+    for i in range(2):
+        expect_error(h.post(att_body(m)), 404, "meeting_not_found",
+                     "attempt %d" % (i + 1))
+    label, _, body, status, people, coach, client = VERDICTS[0]
+    expect_verdict(h.post(body), m, status, people, coach, client,
+                   what="attempt 3")
+    expect_calls(h, "found on attempt 3", participants=3)
+
+
+# -- recurring meetings: startTime picks the occurrence ----------------------
+
+def _occurrence(h, start, want_uuid, status, coach, client, people,
+                what, body=None):
+    m = ATT["recurring"]
+    body = body or att_body(m, client={"email": zoom_standin.CLIENT_EMAIL},
+                            startTime=start)
+    for r in both_ways(h, body):
+        if status is False:
+            expect_ok(r, want_uuid, "%s, %s" % (what, r.via))
+        else:
+            expect_verdict(r, want_uuid, status, people, coach, client,
+                           what="%s, %s" % (what, r.via))
+    c = expect_calls(h, what, participants=2, instances=2)
+    want = ["/v2/past_meetings/%s/instances" % m] * 2
+    if c["instances"] != want:
+        fail("%s: instances asked at %r, expected %r" % (what, c["instances"],
+                                                         want))
+    segs = [seg_of(p) for p in c["participants"]]
+    seg = zoom_standin.zoom_path_segment(want_uuid)
+    if segs != [seg, seg]:
+        fail("%s: participants asked for %r, expected %r" % (what, segs, seg))
+
+
+@case("attendance_recurring_start_time")
+def _(h):
+    (u1, b1), (u2, b2), (u3, b3) = RECURRING
+    both = person(True, 30 * 60, 1, "email", [0], 0, 30, base=b1)
+    v = Variants()
+    for label, start, uuid, status, coach, client, people in (
+            # Closest start, 5 minutes off: the second occurrence ("//").
+            ("5 min after the 2nd", "2026-11-13T10:05:00Z", u2, NO_SHOW,
+             person(True, 30 * 60, 1, "email", [0], 0, 30, base=b2),
+             NOBODY, 2),
+            # An offset: 20:59Z, 10 h 59 min after the first (leading '/').
+            ("offset +01:00, 11 h after the 1st",
+             "2026-11-06T21:59:00+01:00", u1, COMPLETED, both,
+             person(True, 28 * 60, 1, "email", [1], 2, 30, base=b1), 2),
+            # Exactly 12 hours is within.
+            ("exactly 12 h after the 2nd", "2026-11-13T22:00:00Z", u2,
+             NO_SHOW, person(True, 30 * 60, 1, "email", [0], 0, 30, base=b2),
+             NOBODY, 2),
+            # The third ('+', encoded once), from an hour before.
+            ("1 h before the 3rd", "2026-11-20T09:00:00.250Z", u3,
+             COACH_NO_SHOW, NOBODY,
+             person(True, 30 * 60, 1, "email", [0], 0, 30, base=b3), 1)):
+        with v:
+            h.ctl("reset", {"tokens": False})
+            _occurrence(h, start, uuid, status, coach, client, people,
+                        label)
+    # startTime without coach and client: that occurrence's rows, no
+    # verdict.
+    with v:
+        h.ctl("reset", {"tokens": False})
+        _occurrence(h, None, u2, False, None, None, None, "no coach/client",
+                    body={"zoomCallId": ATT["recurring"],
+                          "startTime": "2026-11-13T10:05:00Z"})
+    v.done()
+
+
+@case("attendance_recurring_latest_without_start_time")
+def _(h):
+    # The numeric id alone is the latest occurrence (Zoom's rule), and
+    # no instances are asked.
+    m = ATT["recurring"]
+    u3, b3 = RECURRING[-1]
+    for r in both_ways(h, att_body(m)):
+        expect_verdict(r, m, COACH_NO_SHOW, 1, NOBODY,
+                       person(True, 30 * 60, 1, "email", [0], 0, 30, base=b3))
+        if r.json()["participants"] != DATASET[u3]:
+            fail("not the latest occurrence's rows")
+    c = expect_calls(h, "no startTime", participants=2)
+    if [seg_of(p) for p in c["participants"]] != [m, m]:
+        fail("participants asked for %r" % c["participants"])
+
+
+@case("attendance_recurring_none_within_12h")
+def _(h):
+    m = ATT["recurring"]
+    v = Variants()
+    for label, start in (("3 days 12 h from both", "2026-11-16T22:00:00Z"),
+                         ("12 h and 1 s after the 2nd",
+                          "2026-11-13T22:00:01Z"),
+                         ("a year later", "2027-11-13T10:00:00Z")):
+        with v:
+            h.ctl("reset", {"tokens": False})
+            for r in both_ways(h, att_body(m, startTime=start)):
+                j = expect_error(r, 404, "meeting_not_found",
+                                 "%s, %s" % (label, r.via))
+                if "12 hours" not in j["message"]:
+                    fail("%s: the message does not say why: %r"
+                         % (label, j["message"]))
+            expect_calls(h, label, participants=0, instances=2)
+    # A numeric id Zoom does not know: its instances are 404 too.
+    with v:
+        h.ctl("reset", {"tokens": False})
+        r = h.post(att_body("98765432109", startTime="2026-11-13T10:00:00Z"))
+        expect_error(r, 404, "meeting_not_found", "unknown meeting")
+        expect_calls(h, "unknown meeting", participants=0, instances=1)
+    v.done()
+
+
+@case("attendance_start_time_one_off_and_uuid")
+def _(h):
+    # A one-off meeting has one instance, itself: startTime near its start
+    # reaches the same rows by its UUID.
+    uuid = zoom_standin.build_records(DATASET)[SMALL]["uuid"]
+    h.ctl("reset", {"tokens": False})
+    for r in both_ways(h, {"zoomCallId": SMALL,
+                           "startTime": "2025-03-04T15:10:00Z"}):
+        expect_ok(r, SMALL, "one-off meeting with startTime, %s" % r.via)
+    c = expect_calls(h, "one-off", participants=2, instances=2)
+    seg = zoom_standin.zoom_path_segment(uuid)
+    if [seg_of(p) for p in c["participants"]] != [seg, seg]:
+        fail("one-off: participants asked for %r, expected %s"
+             % (c["participants"], seg))
+    # A UUID is an occurrence already: startTime asks nothing more.
+    u1, b1 = RECURRING[0]
+    h.ctl("reset", {"tokens": False})
+    for r in both_ways(h, att_body(u1, startTime="2030-01-01T00:00:00Z")):
+        expect_verdict(r, u1, COMPLETED, 2,
+                       person(True, 30 * 60, 1, "email", [0], 0, 30, base=b1),
+                       person(True, 28 * 60, 1, "email", [1], 2, 30, base=b1),
+                       what="UUID with a far startTime, %s" % r.via)
+    expect_calls(h, "UUID with startTime", participants=2)
+
+
+@case("attendance_occurrence_without_rows")
+def _(h):
+    # The chosen occurrence lists no rows yet: its own record (asked by its
+    # UUID, encoded twice for "//") decides; it counts 2 people: not ready.
+    m = ATT["recurring"]
+    u2, _ = RECURRING[1]
+    h.fault("participants", "wrong_types", times=-1, meeting=u2, body={
+        "page_count": 1, "page_size": 300, "total_records": 0,
+        "next_page_token": "", "participants": []})
+    for r in both_ways(h, att_body(m, startTime="2026-11-13T10:05:00Z")):
+        expect_error(r, 503, "attendance_not_ready", r.via)
+    c = expect_calls(h, "occurrence without rows", participants=2,
+                     meeting=2, instances=2)
+    want = "/v2/past_meetings/%s" % zoom_standin.zoom_path_segment(u2)
+    if c["meeting"] != [want, want]:
+        fail("record asked at %r, expected %s" % (c["meeting"], want))
+
+
+# -- Zoom's faults on the two new endpoints ----------------------------------
+
+@case("attendance_zoom_faults")
+def _(h):
+    alone, rec = ATT["alone"], person(True, 45 * 60, 1, "host", [], 0, 45)
+    rec_ok = (alone, NO_SHOW, 1, rec, NOBODY)
+    occ = ATT["recurring"]
+    u2, b2 = RECURRING[1]
+    occ_ok = (u2, NO_SHOW, 2,
+              person(True, 30 * 60, 1, "email", [0], 0, 30, base=b2), NOBODY)
+    occ_body = att_body(occ, client=CLIENT, startTime="2026-11-13T10:05:00Z")
+    v = Variants()
+    for label, target, kind, kw, body, want in (
+            ("record 503 once", "meeting", "status",
+             dict(status=503, body={"code": 503, "message": "Unavailable"}),
+             att_body(alone, client=GUEST), rec_ok),
+            ("record 5xx always", "meeting", "status",
+             dict(status=502, times=-1, body={"code": 502, "message": "x"}),
+             att_body(alone), UNAVAILABLE),
+            ("record token revoked", "meeting", "revoke_tokens", {},
+             att_body(alone, client=GUEST), rec_ok),
+            ("record not JSON", "meeting", "not_json", dict(times=-1),
+             att_body(alone), BAD),
+            ("record an array", "meeting", "wrong_types",
+             dict(times=-1, body=[{"participants_count": 1}]),
+             att_body(alone), BAD),
+            ("record 429 daily", "meeting", "status",
+             dict(status=429, times=-1, headers={
+                 "Retry-After": "120", "X-RateLimit-Type": "Daily-limit"},
+                 body={"code": 429, "message": "daily limit"}),
+             att_body(alone), (503, "rate_limited")),
+            ("record missing scope", "meeting", "status",
+             dict(status=400, times=-1, body={
+                 "code": 4711, "message": "Invalid access token, does not "
+                 "contain scopes:[meeting:read:past_meeting:admin]."}),
+             att_body(alone), (502, "zoom_missing_scope")),
+            ("instances 503 once", "instances", "status",
+             dict(status=503, body={"code": 503, "message": "Unavailable"}),
+             occ_body, occ_ok),
+            ("instances token revoked", "instances", "revoke_tokens", {},
+             occ_body, occ_ok),
+            ("instances 5xx always", "instances", "status",
+             dict(status=500, times=-1, body={"code": 500, "message": "x"}),
+             occ_body, UNAVAILABLE),
+            ("instances not JSON", "instances", "not_json", dict(times=-1),
+             occ_body, BAD),
+            ("instances wrong shape", "instances", "wrong_types",
+             dict(times=-1, body={"meetings": {"uuid": u2}}), occ_body, BAD),
+            ("instances timeout", "instances", "sleep",
+             dict(seconds=TIMEOUT_MS / 1000.0 + 2), occ_body, TIMEOUT),
+            ("no instances at all", "instances", "wrong_types",
+             dict(times=-1, body={"meetings": []}), occ_body,
+             (404, "meeting_not_found"))):
+        with v:
+            h.ctl("reset", {"tokens": False})
+            h.fault(target, kind, **kw)
+            r = h.post(body)
+            within_budget(r, label)
+            if len(want) == 2:
+                expect_error(r, want[0], want[1], label)
+                if want[0] == 503 and not re.fullmatch(
+                        r"\d+", r.header("Retry-After") or ""):
+                    fail("%s: Retry-After %r" % (label,
+                                                 r.header("Retry-After")))
+            else:
+                m, status, people, coach, client = want
+                expect_verdict(r, m, status, people, coach, client,
+                               what=label)
+    v.done()
+
+
+@case("attendance_record_without_count")
+def _(h):
+    # A record that does not say how many came proves nothing: no verdict
+    # from missing data (handler.c's own rule), so never "Session Never
+    # Took Place" for a meeting whose record lacks participants_count.
+    alone = ATT["alone"]
+    rec = dict(zoom_standin.build_records(DATASET)[alone])
+    v = Variants()
+    for label, change in (("participants_count absent", None),
+                          ("participants_count a string", "1"),
+                          ("participants_count null", "null")):
+        with v:
+            h.ctl("reset", {"tokens": False})
+            body = dict(rec)
+            if change is None:
+                del body["participants_count"]
+            else:
+                body["participants_count"] = None if change == "null" \
+                    else change
+            h.fault("meeting", "wrong_types", times=-1, body=body)
+            r = h.post(att_body(alone, client=GUEST))
+            j = r.json()
+            if r.status == 200:
+                fail("%s: a verdict from a record without a count: %s"
+                     % (label, json.dumps(j.get("attendance"))))
+            expect_error(r, 502, "zoom_bad_response", label)
+    v.done()
+
+
+@case("attendance_instances_hostile_uuids")
+def _(h):
+    # Only what a caller could send reaches a URL: instances whose uuid is
+    # a path, a numeric id or too long are passed over, even when closer.
+    m = ATT["recurring"]
+    u2, b2 = RECURRING[1]
+    near = [("../../users/me", "2026-11-13T10:04:00Z"),
+            ("81300000001", "2026-11-13T10:04:10Z"),
+            ("1234567890123456789012", "2026-11-13T10:04:20Z"),
+            ("A" * 40, "2026-11-13T10:04:30Z"),
+            ("ReCuRr1nG0cc UrReNcE3w==", "2026-11-13T10:04:40Z"),
+            (7, "2026-11-13T10:04:50Z"),
+            (u2, "2026-11-13T10:00:00Z"),
+            ("/ReCuRr1nG0ccUrReNcE1A==", "yesterday")]
+    h.fault("instances", "wrong_types", times=-1, body={"meetings": [
+        {"uuid": u, "start_time": t} for u, t in near]})
+    for r in both_ways(h, att_body(m, startTime="2026-11-13T10:05:00Z")):
+        expect_verdict(r, u2, NO_SHOW, 2,
+                       person(True, 30 * 60, 1, "email", [0], 0, 30, base=b2),
+                       person(False, 0, 0, "none", []),
+                       what="hostile uuids, %s" % r.via)
+    c = expect_calls(h, "hostile uuids", participants=2, instances=2)
+    seg = zoom_standin.zoom_path_segment(u2)
+    if [seg_of(p) for p in c["participants"]] != [seg, seg]:
+        fail("participants asked for %r" % c["participants"])
+
+
+# -- status words --------------------------------------------------------------
+
+WORD_ENV = {
+    "ATTENDANCE_STATUS_COMPLETED": "Done \u2713",
+    "ATTENDANCE_STATUS_NO_SHOW": "Client \"absent\" \\ no-show",
+    "ATTENDANCE_STATUS_NEVER_HELD": "Nie odby\u0142o si\u0119",
+    "ATTENDANCE_STATUS_COACH_NO_SHOW": "coach_no_show",
+}
+
+
+def _word_rows():
+    """(meeting, body, default word, variable) for each verdict."""
+    by = {COMPLETED: "ATTENDANCE_STATUS_COMPLETED",
+          NO_SHOW: "ATTENDANCE_STATUS_NO_SHOW",
+          NEVER_HELD: "ATTENDANCE_STATUS_NEVER_HELD",
+          COACH_NO_SHOW: "ATTENDANCE_STATUS_COACH_NO_SHOW"}
+    out, seen = [], set()
+    for label, meeting, body, status, _, _, _ in VERDICTS:
+        if status in by and status not in seen:
+            seen.add(status)
+            out.append((meeting, body, status, by[status]))
+    return out
+
+
+@case("attendance_status_words_configurable")
+def _(h):
+    # The FastCGI process with ATTENDANCE_STATUS_NO_SHOW set: that word
+    # for No Show, the defaults for the rest.
+    word = WORD_ENV["ATTENDANCE_STATUS_NO_SHOW"]
+    h.restart_responder(h.base_env(ATTENDANCE_STATUS_NO_SHOW=word))
+    try:
+        v = Variants()
+        for meeting, body, default, var in _word_rows():
+            with v:
+                want = word if var == "ATTENDANCE_STATUS_NO_SHOW" else default
+                got = h.post(body).json().get("attendance", {}).get("status")
+                if got != want:
+                    fail("FastCGI, %s set: %r for a %s, expected %r"
+                         % ("ATTENDANCE_STATUS_NO_SHOW", got, default, want))
+        # The host-alone verdict takes the word too.
+        with v:
+            r = h.post(att_body(ATT["alone"], client=GUEST))
+            if r.json().get("attendance", {}).get("status") != word:
+                fail("host alone: %s" % short(r.body))
+        v.done()
+    finally:
+        h.restart_responder()
+    # As CGI, all four set.
+    v = Variants()
+    for meeting, body, default, var in _word_rows():
+        with v:
+            r = h.cgi(body=body, env=WORD_ENV)
+            got = r.json().get("attendance", {}).get("status")
+            if got != WORD_ENV[var]:
+                fail("CGI with all four words: %r for a %s, expected %r"
+                     % (got, default, WORD_ENV[var]))
+    v.done()
+    # A word that cannot go into JSON or a record: the configuration is
+    # incomplete (500 as CGI), never a broken answer.
+    for bad in ("x" * 101, "tab\there", "\u0085next line"):
+        with v:
+            r = h.cgi(body=_word_rows()[0][1],
+                      env={"ATTENDANCE_STATUS_COMPLETED": bad})
+            expect_error(r, 500, "server_misconfigured",
+                         "ATTENDANCE_STATUS_COMPLETED %r" % short(bad, 20))
+    v.done()
+
+
+# -- the new 400s: refused before anything reaches Zoom ----------------------
+
+ATT_BAD = {
+    "invalid_coach": ("coach", [
+        "coach@example.com", None, True, 7, [], [COACH], {}, {"email": ""},
+        {"name": ""}, {"email": "", "name": ""}, {"email": None},
+        {"email": 5}, {"name": ["Ada"]}, {"name": {"first": "Ada"}},
+        {"email": "not-an-email"}, {"email": "@example.com"},
+        {"email": "coach@"}, {"email": "a@b@example.com"},
+        {"email": "coach @example.com"}, {"email": " coach@example.com"},
+        {"email": "coach@example.com\t"}, {"email": "x" * 250 + "@e.com"},
+        {"name": "x" * 256}, {"name": "\u00e9" * 128},
+        {"name": "Ada\u0007"}, {"name": "Ada\nLovelace"},
+        {"name": "Ada\u007f"}, {"name": "Ada\u0085"},
+        {"name": "Ada\u0000"}, {"other": "x"}]),
+    "invalid_minimum_seconds": ("minimumSeconds", [
+        -1, 86401, 1000000, 10 ** 20, 1.5, 60.0, 1e2, "60", None, True,
+        [60], {}]),
+    "invalid_start_time": ("startTime", [
+        "yesterday", "", "2026-11-20", "2026-11-20 10:00:00Z",
+        "2026-11-20T10:00:00", "2026-11-20T10:00Z", "20261120T100000Z",
+        "2026-13-01T10:00:00Z", "2026-00-10T10:00:00Z",
+        "2026-11-32T10:00:00Z", "2026-11-20T24:00:00Z",
+        "2026-11-20T10:60:00Z", "2026-11-20T10:00:00+25:00",
+        "2026-11-20T10:00:00Zjunk", "1969-12-31T23:59:59Z",
+        "2026-11-20T10:00:00Z\u0000", " 2026-11-20T10:00:00Z",
+        "2026-11-20T10:00:00 Z", 1795168800, None, True, [], {}]),
+}
+ATT_BAD["invalid_client"] = ("client", ATT_BAD["invalid_coach"][1])
+
+# Raw bodies: escapes and a member given twice.
+ATT_BAD_RAW = [
+    (b'{"zoomCallId":"81100000001","coach":{"name":"Ada","name":"Bob"}}',
+     "invalid_coach"),
+    (b'{"zoomCallId":"81100000001","client":{"email":"a@b.c",'
+     b'"email":"d@e.f"}}', "invalid_client"),
+    (b'{"zoomCallId":"81100000001","client":{"name":"Ada\\u0000x"}}',
+     "invalid_client"),
+    (b'{"zoomCallId":"81100000001","coach":{"name":"Ada\\u001bLovelace"}}',
+     "invalid_coach"),
+    (b'{"zoomCallId":"81100000001","minimumSeconds":060}', "invalid_json"),
+    (b'{"zoomCallId":"81100000001","minimumSeconds":-0}',
+     "invalid_minimum_seconds"),
+    (b'{"zoomCallId":"81100000001","minimumSeconds":6e1}',
+     "invalid_minimum_seconds"),
+    (b'{"zoomCallId":"81100000001","minimumSeconds":1,"minimumSeconds":2}',
+     "invalid_json"),
+    (b'{"zoomCallId":"81100000001","startTime":"2026-11-20T10:00:00\\u005a"}',
+     None),     # \u005a is "Z": valid once decoded
+]
+
+
+@case("attendance_invalid_fields")
+def _(h):
+    v = Variants()
+    n = 0
+    for code, (member, values) in sorted(ATT_BAD.items()):
+        for val in values:
+            with v:
+                body = att_body(ATT["rejoin"])
+                body[member] = val
+                what = "%s %s" % (member, short(json.dumps(val), 40))
+                for r in both_ways(h, body):
+                    expect_error(r, 400, code, "%s, %s" % (what, r.via))
+                n += 1
+    for raw, code in ATT_BAD_RAW:
+        if code is None:
+            continue
+        with v:
+            for r in (h.post(raw), h.cgi(body=raw)):
+                expect_error(r, 400, code, "body %s, %s" % (raw.decode(),
+                                                            r.via))
+            n += 1
+    v.done()
+    expect_no_zoom_call(h, "invalid attendance fields")
+    # The valid one among the raw bodies: the escape decodes to "Z".
+    for raw, code in ATT_BAD_RAW:
+        if code is None:
+            for r in (h.post(raw), h.cgi(body=raw)):
+                expect_ok(r, ATT["rejoin"], "body %s" % raw.decode())
+    return "%d bodies refused, through nginx and CGI" % n
+
+
+@case("attendance_start_time_calendar")
+def _(h):
+    # Times that are not times: no 30th of February, no fraction without
+    # digits. Refused like the others, before any call.
+    v = Variants()
+    for bad in ("2026-02-30T10:00:00Z", "2026-02-29T10:00:00Z",
+                "2026-04-31T10:00:00Z", "2026-11-20T10:00:00.Z"):
+        with v:
+            h.ctl("reset", {"tokens": False})
+            r = h.post(att_body(ATT["recurring"], startTime=bad))
+            expect_error(r, 400, "invalid_start_time", "startTime %r" % bad)
+            expect_no_zoom_call(h, "startTime %r" % bad)
+    v.done()
+
+
+@case("attendance_invalid_fields_nothing_sent")
+def _(h):
+    # Zero calls of any kind (token, participants, record, instances) for
+    # every new 400, even on a fresh process and a fresh stand-in.
+    h.fresh()
+    for code, (member, values) in sorted(ATT_BAD.items()):
+        body = att_body(ATT["recurring"], startTime="2026-11-13T10:05:00Z")
+        body[member] = values[0]
+        for r in both_ways(h, body):
+            expect_error(r, 400, code, "%s, %s" % (member, r.via))
+    st = h.stats()
+    calls = (st["token_calls"], st["participants_calls"],
+             st["meeting_calls"], st["instances_calls"])
+    if calls != (0, 0, 0, 0) or st["requests"]:
+        fail("calls to the stand-in (token, participants, meeting, "
+             "instances): %s" % (calls,))
+
+
+@case("attendance_valid_field_edges")
+def _(h):
+    # The edges that are valid: 255-byte name, 0 and 86400 seconds, a
+    # fractional second and an offset in startTime, an empty client email
+    # beside a name, unknown members ignored.
+    m = ATT["rejoin"]
+    v = Variants()
+    for label, body in (
+            ("255-byte name", att_body(m, coach={"name": "x" * 255,
+                                                 "email": COACH["email"]})),
+            ("2-byte characters to 254 bytes",
+             att_body(m, coach={"name": "\u00e9" * 127,
+                                "email": COACH["email"]})),
+            ("minimumSeconds 0", att_body(m, minimumSeconds=0)),
+            ("empty email beside a name",
+             att_body(m, client={"email": "", "name": "Grace Hopper"})),
+            ("unknown members", att_body(m, coach=dict(COACH, phone="1"),
+                                         extra={"x": [1]}))):
+        with v:
+            for r in both_ways(h, body):
+                j = expect_ok(r, m, "%s, %s" % (label, r.via),
+                              attendance=True)
+                if j["attendance"]["status"] != COMPLETED:
+                    fail("%s: %s" % (label, json.dumps(j["attendance"])))
+    with v:
+        for r in both_ways(h, att_body(m, minimumSeconds=86400)):
+            j = expect_ok(r, m, "minimumSeconds 86400", attendance=True)
+            if j["attendance"]["status"] != NEVER_HELD:
+                fail("minimumSeconds 86400: %s" % json.dumps(j["attendance"]))
+    v.done()
+
+
+# -- without coach and client: the answer of before, byte for byte ----------
+
+def sent_bodies(h, target="participants"):
+    """The bodies of the stand-in's answers since the last reset, exactly
+    as it sent them (before any content coding), oldest first."""
+    return [(x["path"], x["status"], base64.b64decode(x["body_b64"]))
+            for x in h.ctl("sent?target=" + target, method="GET")["answers"]]
+
+
+def page_elements(page, what):
+    """The participant objects of one page as raw bytes: what lies between
+    the brackets of "participants", the page's last member."""
+    key = b'"participants":['
+    try:
+        j = json.loads(page)
+    except ValueError as e:
+        fail("%s: a page that is not JSON (%s)" % (what, e))
+    if list(j)[-1:] != ["participants"] or not page.endswith(b"]}"):
+        fail("%s: participants is not the page's last member" % what)
+    return page[page.rindex(key) + len(key):-2]
+
+
+def merged_document(pages, what):
+    """The answer zapi_merge_finish writes for these pages: Zoom's shape,
+    page_count 1, the elements as sent, comma-joined."""
+    elems = [e for e in (page_elements(p, what) for p in pages) if e]
+    n = sum(len(json.loads(p)["participants"]) for p in pages)
+    return (b'{"page_count":1,"page_size":%d,"total_records":%d,'
+            b'"next_page_token":"","participants":[%s]}'
+            % (n, n, b",".join(elems)))
+
+
+@case("attendance_absent_answer_byte_identical")
+def _(h):
+    # Without coach and client: exactly the document built from the pages
+    # the stand-in sent, as before this feature, and no other call. With
+    # them: that same document, plus the attendance member spliced in.
+    meetings = [SMALL, BIG, EMPTY, UUID_SLASH, UUID_DSLASH, UUID_PLUS,
+                ATT["rejoin"], ATT["device_tags"], ATT["alone"],
+                ATT["never"]]
+    v = Variants()
+    for modes in ({}, {"compress": "gzip", "chunked": True}):
+        for m in meetings:
+            with v:
+                for way in ("nginx", "CGI"):
+                    def ask(body):
+                        return h.post(body) if way == "nginx" \
+                            else h.cgi(body=body)
+                    what = "%s %s%s" % (m, way, " %s" % modes if modes else "")
+                    h.ctl("reset", {"tokens": False})
+                    if modes:
+                        h.mode(**modes)
+                    plain = ask({"zoomCallId": m})
+                    expect_ok(plain, m, what)
+                    pages = [b for path, st, b in sent_bodies(h)
+                             if st == 200]
+                    if not pages:
+                        fail("%s: the stand-in kept no page" % what)
+                    want = merged_document(pages, what)
+                    if plain.body != want:
+                        fail("%s: the answer differs from the merged pages: "
+                             "got %s, expected %s" % (what, short(plain.body),
+                                                      short(want)))
+                    expect_calls(h, what, participants=len(pages))
+                    h.ctl("reset", {"tokens": False})
+                    if modes:
+                        h.mode(**modes)
+                    withatt = ask(att_body(m, client=GUEST))
+                    expect_ok(withatt, m, what + " with coach and client",
+                              attendance=True)
+                    rest, _ = split_attendance(withatt, what)
+                    if rest != plain.body:
+                        fail("%s: with coach and client, the answer less its "
+                             "attendance member differs from the one "
+                             "without" % what)
+                    # minimumSeconds alone names nobody: no verdict.
+                    h.ctl("reset", {"tokens": False})
+                    if modes:
+                        h.mode(**modes)
+                    alone = ask({"zoomCallId": m, "minimumSeconds": 60})
+                    if alone.body != plain.body:
+                        fail("%s: with minimumSeconds alone, the answer "
+                             "differs" % what)
+                    expect_calls(h, what + ", minimumSeconds",
+                                 participants=len(pages))
+    v.done()
+    return "%d meetings, through nginx and CGI, plain and gzip+chunked" \
+        % len(meetings)
 
 
 # -- log ------------------------------------------------------------------------

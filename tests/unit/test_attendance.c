@@ -237,6 +237,26 @@ test_unicode_names(void **state)
 }
 
 static void
+test_decomposed_first_letter(void **state)
+{
+	/* "E" + U+0301 composes into "é": the row must not be skipped for
+	 * starting with an ASCII "E" while the name starts with "é". */
+	static const struct row rows[] = {
+		{ "coach@example.com", "c1", "Ada Lovelace", 0, 30, NULL, 0 },
+		{ "", "", "E\xcc\x81milie Dubois", 0, 30, NULL, 0 },
+		{ "", "", "Emile Zola", 0, 30, NULL, 0 },
+	};
+	struct att_result res;
+
+	(void)state;
+	decide(rows, 3, COACH, "", "\xc3\x89milie Dubois", 0, &res);
+	assert_int_equal(res.client.match, ATT_MATCH_NAME);
+	assert_true(res.client.attended);
+	decide(rows, 3, COACH, "", "emile zola", 0, &res);
+	assert_int_equal(res.client.match, ATT_MATCH_NAME);
+}
+
+static void
 test_norm_name(void **state)
 {
 	static const struct {
@@ -538,6 +558,46 @@ test_rows_odd_members(void **state)
 	att_rows_free(&r);
 }
 
+static void
+test_long_escaped_strings(void **state)
+{
+	/* A guest whose name and email decode to 5,000 bytes: no usable
+	 * name (too long to match), no error; the rest still decides. */
+	static char		 doc[80000];
+	struct att_rows		 r;
+	struct att_query	 q;
+	struct att_result	 res;
+	struct js_iter		 it;
+	struct js_span		 el, all;
+	size_t			 n = 0, i;
+
+	(void)state;
+	n += (size_t)snprintf(doc + n, sizeof(doc) - n, "[{\"name\":\"");
+	for (i = 0; i < 5000; i++)
+		n += (size_t)snprintf(doc + n, sizeof(doc) - n, "\\u0041");
+	n += (size_t)snprintf(doc + n, sizeof(doc) - n, "\",\"user_email\":\"");
+	for (i = 0; i < 5000; i++)
+		n += (size_t)snprintf(doc + n, sizeof(doc) - n, "\\u0062");
+	n += (size_t)snprintf(doc + n, sizeof(doc) - n, "\"},"
+	    "{\"name\":\"Ada\",\"user_email\":\"coach@example.com\","
+	    "\"join_time\":\"2026-11-20T10:00:00Z\","
+	    "\"leave_time\":\"2026-11-20T10:30:00Z\"}]");
+	all.p = doc;
+	all.len = n;
+	att_rows_init(&r);
+	assert_int_equal(js_iter_array(&it, all), JS_OK);
+	while (js_next_element(&it, &el) == JS_OK)
+		assert_int_equal(att_rows_add_json(&r, el, doc, 0), ATT_OK);
+	memset(&q, 0, sizeof(q));
+	who(&q.coach, "coach@example.com", "");
+	who(&q.client, "", "AAAA");
+	assert_int_equal(att_decide(&r, doc, &q, &res), ATT_OK);
+	assert_true(res.coach.attended);
+	assert_int_equal(res.client.match, ATT_MATCH_NONE);
+	assert_int_equal(res.people, 2);
+	att_rows_free(&r);
+}
+
 int
 main(void)
 {
@@ -548,6 +608,7 @@ main(void)
 		cmocka_unit_test(test_waiting_room_then_admitted),
 		cmocka_unit_test(test_device_tags_and_spaces),
 		cmocka_unit_test(test_unicode_names),
+		cmocka_unit_test(test_decomposed_first_letter),
 		cmocka_unit_test(test_norm_name),
 		cmocka_unit_test(test_ambiguous_name),
 		cmocka_unit_test(test_user_id_is_no_key_id_is),
@@ -556,6 +617,7 @@ main(void)
 		cmocka_unit_test(test_no_rows_records),
 		cmocka_unit_test(test_json_answer),
 		cmocka_unit_test(test_rows_odd_members),
+		cmocka_unit_test(test_long_escaped_strings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -739,6 +739,125 @@ test_key_is_raw(void **state)
 	assert_int_equal(js_next_member(&it, &key, &val), JS_END);
 }
 
+/*
+ * js_key_equals decodes escapes only when the key has any: both ways give
+ * the same answer.
+ */
+static void
+test_key_equals(void **state)
+{
+	static const char	 doc[] =
+	    "{\"zoomCallId\":1,\"zoom\\u0043allId\":2,\"zoomCallI\":3,"
+	    "\"zoomCallIdx\":4,\"\\u007aoomCallId\\/\":5,\"a\\\"b\":6}";
+	static const int	 want[] = { 1, 1, 0, 0, 0, 0 };
+	struct js_iter		 it;
+	struct js_span		 key, val;
+	size_t			 i;
+
+	(void)state;
+	assert_int_equal(js_iter_object(&it, SPAN(doc)), JS_OK);
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		assert_int_equal(js_next_member(&it, &key, &val), JS_OK);
+		if (js_key_equals(key, "zoomCallId") != want[i])
+			fail_msg("key %zu (%.*s)", i, (int)key.len, key.p);
+	}
+	assert_int_equal(js_next_member(&it, &key, &val), JS_END);
+	/* The last key, a"b, decoded. */
+	assert_true(js_key_equals(key, "a\"b"));
+	assert_false(js_key_equals(key, "a\\\"b"));
+}
+
+/*
+ * Strings are scanned a word of 8 bytes at a time: put one byte of each
+ * kind at every offset of strings 1 to 24 bytes long, so that it falls in
+ * every lane of a word and in the byte-by-byte tail, and let the input end
+ * at every offset too (an exact-size copy: ASan sees any read past it).
+ */
+static enum js_err
+validate_copy(const char *s, size_t len)
+{
+	char		*c = malloc(len ? len : 1);
+	enum js_err	 rc;
+
+	assert_non_null(c);
+	memcpy(c, s, len);
+	rc = js_validate(c, len);
+	free(c);
+	return rc;
+}
+
+static void
+test_string_every_offset(void **state)
+{
+	static const struct {
+		const char	*ins;	/* put at the offset */
+		enum js_err	 want;
+	} kinds[] = {
+		{ "\x01", JS_ESYNTAX }, { "\x1f", JS_ESYNTAX }, { "\t", JS_ESYNTAX },
+		{ " ", JS_OK }, { "\x7f", JS_OK }, { "~", JS_OK },
+		{ "\x80", JS_EUTF8 }, { "\xff", JS_EUTF8 }, { "\xc3", JS_EUTF8 },
+		{ "\xc3\xa9", JS_OK }, { "\xe2\x82\xac", JS_OK },
+		{ "\xf0\x9f\x98\x80", JS_OK }, { "\xed\xa0\x80", JS_EUTF8 },
+		{ "\\n", JS_OK }, { "\\\"", JS_OK }, { "\\u00e9", JS_OK },
+		{ "\\q", JS_ESYNTAX }, { "\"", JS_ESYNTAX },	/* ends it early */
+	};
+	char	buf[64];
+	size_t	len, at, k, n, ins;
+
+	(void)state;
+	for (len = 1; len <= 24; len++)
+		for (at = 0; at < len; at++)
+			for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+				ins = strlen(kinds[k].ins);
+				n = 0;
+				buf[n++] = '"';
+				memset(buf + n, 'a', at);
+				n += at;
+				memcpy(buf + n, kinds[k].ins, ins);
+				n += ins;
+				memset(buf + n, 'b', len - at - 1);
+				n += len - at - 1;
+				buf[n++] = '"';
+				if (validate_copy(buf, n) != kinds[k].want)
+					fail_msg("kind %zu at %zu of %zu", k, at, len);
+				/*
+				 * Without its closing quote: never JSON (but a
+				 * quote put last closes the string itself).
+				 */
+				if (!(kinds[k].ins[0] == '"' && at == len - 1) &&
+				    validate_copy(buf, n - 1) == JS_OK)
+					fail_msg("kind %zu at %zu of %zu, cut", k, at,
+					    len);
+			}
+	/* Plain runs that end exactly at the end of the input, unclosed. */
+	memset(buf, 'a', sizeof(buf));
+	buf[0] = '"';
+	for (len = 1; len <= sizeof(buf); len++)
+		assert_int_equal(validate_copy(buf, len), JS_ESYNTAX);
+}
+
+/* The stack of open containers closes each with its own bracket. */
+static void
+test_validate_closers(void **state)
+{
+	static const struct vcase cases[] = {
+		C("[{\"a\":[1,{}]},[[]],{\"b\":{\"c\":[]}}]", JS_OK),
+		C("{\"a\":[{\"b\":[{}]}]}", JS_OK),
+		C("[{\"a\":[1]]}", JS_ESYNTAX),
+		C("{\"a\":[{\"b\":1]}}", JS_ESYNTAX),
+		C("[[{}]}", JS_ESYNTAX),
+		C("{\"a\":{\"b\":[]]}", JS_ESYNTAX),
+		C("[{},{\"a\":1},[]", JS_ESYNTAX),
+		C("[1,[2,[3]],4]]", JS_ESYNTAX),
+		C("{\"a\":[],\"b\":{},\"c\":[{}]} ", JS_OK),
+		C("[[],{}1]", JS_ESYNTAX),
+		C("{\"a\":{}\"b\":1}", JS_ESYNTAX),
+	};
+
+	(void)state;
+	run_cases(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
 static void
 test_is_string_array(void **state)
 {
@@ -902,6 +1021,9 @@ main(void)
 		cmocka_unit_test(test_iter_child_error),
 		cmocka_unit_test(test_iter_depth),
 		cmocka_unit_test(test_key_is_raw),
+		cmocka_unit_test(test_key_equals),
+		cmocka_unit_test(test_string_every_offset),
+		cmocka_unit_test(test_validate_closers),
 		cmocka_unit_test(test_is_string_array),
 		cmocka_unit_test(test_decode),
 		cmocka_unit_test(test_decode_errors),

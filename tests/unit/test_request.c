@@ -496,6 +496,14 @@ test_attendance_fields_valid(void **state)
 	assert_false(b.att.coach.given);
 	assert_int_equal(b.start_time, 1795168800);
 	assert_int_equal(b.att.min_seconds, 86400);
+	/* Leap days that exist; a fraction. */
+	assert_int_equal(parse("{" ID ",\"startTime\":\"2028-02-29T00:00:00Z\"}",
+	    &b), REQ_OK);
+	assert_int_equal(parse("{" ID ",\"startTime\":\"2000-02-29T00:00:00Z\"}",
+	    &b), REQ_OK);
+	assert_int_equal(parse("{" ID ",\"startTime\":\"2026-11-20T10:00:00.250Z\"}",
+	    &b), REQ_OK);
+	assert_int_equal(b.start_time, 1795168800);
 }
 
 static void
@@ -531,6 +539,14 @@ test_attendance_fields_invalid(void **state)
 		{ "{" ID ",\"startTime\":\"yesterday\"}", REQ_ESTART_TIME },
 		{ "{" ID ",\"startTime\":\"2026-11-20 10:00:00\"}", REQ_ESTART_TIME },
 		{ "{" ID ",\"startTime\":1795168800}", REQ_ESTART_TIME },
+		/* Dates that do not exist, and a point without digits. */
+		{ "{" ID ",\"startTime\":\"2026-02-29T10:00:00Z\"}", REQ_ESTART_TIME },
+		{ "{" ID ",\"startTime\":\"2026-02-30T10:00:00Z\"}", REQ_ESTART_TIME },
+		{ "{" ID ",\"startTime\":\"2026-04-31T10:00:00Z\"}", REQ_ESTART_TIME },
+		{ "{" ID ",\"startTime\":\"2100-02-29T10:00:00Z\"}", REQ_ESTART_TIME },
+		{ "{" ID ",\"startTime\":\"2026-11-20T10:00:00.Z\"}", REQ_ESTART_TIME },
+		{ "{" ID ",\"startTime\":\"2026-11-20T10:00: 0Z\"}", REQ_ESTART_TIME },
+		{ "{" ID ",\"startTime\":\"2026-11-20T10:00:00+1:00\"}", REQ_ESTART_TIME },
 		{ "{" ID ",\"startTime\":\"2026-11-20T10:00:00Z\\u0000\"}",
 		    REQ_ESTART_TIME },
 		{ "{" ID ",\"coach\":{\"name\":\"A\"},\"coach\":{\"name\":\"B\"}}",
