@@ -646,23 +646,44 @@ measure(const struct att_rows *r, const char *text, uint32_t p,
 }
 
 /*
- * The first byte a normalised name can start with, for a raw name: when
- * its first non-blank character is ASCII and so is the byte after it, that
- * character folded to lower case (NFKC leaves ASCII alone, and a
- * combining mark after it, "E\u0301", would compose it into another
- * letter); otherwise unknown (0), and the whole name is folded.
+ * Can row name raw (len bytes, no escapes) normalise to target (tlen
+ * bytes, normalised)? A normalised name is always a prefix of the name
+ * folded and blank-collapsed (the device tag and the trailing blanks are
+ * cut from its end), so an ASCII name that differs from target within
+ * target's length cannot match: 0, said after the first byte that
+ * differs, without folding the whole name. 1: maybe (the full
+ * normalisation decides): target is a prefix, or a byte beyond ASCII
+ * (which folding or NFKC may change, with what follows it) came first.
  */
-static char
-first_folded(const char *s, size_t len)
+static int
+name_may_match(const char *raw, size_t len, const char *target, size_t tlen)
 {
-	size_t i;
+	size_t	 i, j = 0;
+	int	 blank = 0;
+	char	 c;
 
-	for (i = 0; i < len && is_blank(s[i]); i++)
-		;
-	if (i == len || (unsigned char)s[i] >= 0x80 ||
-	    (i + 1 < len && (unsigned char)s[i + 1] >= 0x80))
-		return 0;
-	return (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
+	for (i = 0; i < len && j < tlen; i++) {
+		c = raw[i];
+		if ((unsigned char)c >= 0x80 ||
+		    (i + 1 < len && (unsigned char)raw[i + 1] >= 0x80))
+			return 1;	/* "E" + U+0301 is one letter: ask NFKC */
+		if (is_blank(c)) {
+			blank = j > 0;	/* leading blanks go, runs are one */
+			continue;
+		}
+		if (blank) {
+			if (target[j++] != ' ')
+				return 0;
+			blank = 0;
+			if (j == tlen)
+				break;
+		}
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (target[j++] != c)
+			return 0;
+	}
+	return j == tlen;
 }
 
 /*
@@ -674,7 +695,7 @@ find_person(const struct att_rows *r, const char *text, struct names *nm,
     const struct key *emails, const struct att_who *who, long min_seconds,
     struct att_person *out)
 {
-	char		 name[ATT_TEXT_MAX * 4], first;
+	char		 name[ATT_TEXT_MAX * 4];
 	const char	*email = who->email, *rname;
 	size_t		 i, elen = strlen(who->email), rlen;
 	uint32_t	 found = UINT32_MAX;
@@ -698,15 +719,11 @@ find_person(const struct att_rows *r, const char *text, struct names *nm,
 	    (nlen = att_norm_name(who->name, strlen(who->name), name,
 	    sizeof(name))) > 0) {
 		for (i = 0; i < r->n; i++) {
-			/*
-			 * Most rows differ in their first letter: skip them
-			 * without folding the whole name (an ASCII first
-			 * letter folds to its lower case, nothing else).
-			 */
-			first = r->v[i].f[ATT_F_NAME].escaped ? 0 :
-			    first_folded(text + r->v[i].f[ATT_F_NAME].off,
-			    r->v[i].f[ATT_F_NAME].len);
-			if (first != 0 && first != name[0])
+			const struct att_str *f = &r->v[i].f[ATT_F_NAME];
+
+			/* Most rows differ early: not folded at all. */
+			if (!f->escaped && !name_may_match(text + f->off,
+			    f->len, name, (size_t)nlen))
 				continue;
 			if ((got = row_name(nm, r, i, &rname, &rlen)) < 0)
 				return -1;

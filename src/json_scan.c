@@ -92,13 +92,13 @@ utf8_len(const unsigned char *p, const unsigned char *end)
  * strings, the common case in Zoom's answers, so take the byte loop only
  * within 7 bytes of the end (or on a big-endian build).
  *
- * Kept because it pays (callgrind, whole requests against the Zoom
- * stand-in, gzip answers): against the byte loop alone it saves 20 % of a
- * FastCGI request for a 1,000-participant meeting (8.59 M -> 7.15 M
- * instructions), 6.6 % for a 12-participant page (286,000 -> 268,000) and
- * 6.1 % of a CGI run for 1,000 (0.1 % for 12: start-up dominates). A
- * 256-entry table of plain bytes, byte by byte, would still cost 6.4 % more
- * at 1,000 participants.
+ * Kept because it pays. Callgrind, whole requests to the Zoom stand-in
+ * (gzip answers), the share of a request's instructions it saves against
+ * the byte loop alone: FastCGI, 12 participants 5.8 to 6.3 % (7.5 % with
+ * coach and client named), 1,000 participants 17 % (16 %); CGI, 1,000
+ * participants 5.7 % (8.4 %), 12 participants 0.1 % (start-up dominates).
+ * Even a byte loop over a 256-entry table of plain bytes costs 6.0 %
+ * (5.7 %) more at 1,000 participants.
  */
 static inline const unsigned char *
 skip_plain(const unsigned char *p, const unsigned char *e)
@@ -185,11 +185,11 @@ skip_string_rest(const char **pp, const unsigned char *p, const char *end)
  * Inline for the usual string, plain bytes up to the quote: most keys and
  * values in Zoom's answers, so the scan makes no call for them.
  *
- * Kept because it pays for large meetings (callgrind, as for skip_plain):
- * against one out-of-line string function (which gcc does not inline,
- * even marked inline) it saves 6.3 % of a FastCGI request for 1,000
- * participants (7.60 M -> 7.15 M instructions), 2.0 % for 12, 1.9 % of a
- * CGI run for 1,000.
+ * Kept because it pays for large meetings (measured as for skip_plain):
+ * against one out-of-line string function (gcc does not inline it, even
+ * marked inline) it saves 5.9 % of a FastCGI request for 1,000
+ * participants (5.6 % with coach and client named), 2.0 % (2.4 %) for 12,
+ * under 3 % as CGI.
  */
 static inline enum js_err
 skip_string(const char **pp, const char *end)
@@ -296,6 +296,7 @@ skip_value(const char **pp, const char *end, int depth)
 		switch (*p) {
 		case '{':
 		case '[':
+			/* depth >= 0, so closer[] never overflows */
 			if (depth + open >= JS_MAX_DEPTH)
 				return JS_EDEPTH;
 			closer[open++] = *p == '{' ? '}' : ']';
@@ -513,6 +514,7 @@ js_key_equals(struct js_span key, const char *lit)
 	struct buf	b;
 	int		eq;
 
+	/* No escape: the raw text is the key, and nothing outside it is read. */
 	if (memchr(key.p, '\\', key.len) == NULL)
 		return js_key_is(key, lit);
 	/* The key span lies between its quotes: widen it to decode it. */

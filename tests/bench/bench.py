@@ -191,10 +191,16 @@ def start_nginx(d, conf):
 
 WRK_LUA = """
 wrk.method = "POST"
-wrk.body = '{"zoomCallId":"%s"}'
+wrk.body = '{"zoomCallId":"%s"%s}'
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer %s"
 """
+
+# The verdict's costliest shape for fast_standin's rows: the coach found by
+# email, the client (no email) by name, every name starting with the same
+# letter, so each row's name is normalised.
+ATTENDANCE_FIELDS = (',"coach":{"email":"person1@example.com","name":"x"},'
+                     '"client":{"email":"","name":"participant  5"}')
 
 
 def wrk(url, conns, secs, lua=None, threads=2):
@@ -446,10 +452,11 @@ class Bench:
         self.stub_ports.add(port)
         return port
 
-    def lua(self, meeting):
-        path = os.path.join(self.tmp, "post-%s.lua" % meeting)
+    def lua(self, meeting, extra=""):
+        path = os.path.join(self.tmp, "post-%s%s.lua" % (
+            meeting, "-att" if extra else ""))
         with open(path, "w") as f:
-            f.write(WRK_LUA % (meeting, KEY))
+            f.write(WRK_LUA % (meeting, extra, KEY))
         return path
 
     def check(self, what, non2xx, errors=0, detail=""):
@@ -482,9 +489,9 @@ class Bench:
                    r["socket_errors_text"])
         return r
 
-    def post(self, port, meeting):
+    def post(self, port, meeting, extra=""):
         """One request through a front nginx: (status, parsed JSON)."""
-        body = json.dumps({"zoomCallId": meeting})
+        body = '{"zoomCallId":"%s"%s}' % (meeting, extra)
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         try:
             c.request("POST", API, body, {"Content-Type": "application/json",
@@ -634,6 +641,52 @@ class Bench:
         self.rows[1:1] = extra
         self.best_ratio = max(r["ratio_ref"] for r in self.worker_rows)
         return fast_port, fast_log
+
+    def run_attendance(self, fast_port):
+        """What the verdict adds to a 1,000-participant request: CPU per
+        request of one worker, with and without coach and client, in
+        alternating rounds (callgrind counts the same in the CGI part)."""
+        print("attendance (1,000 participants, 1 worker, 4 conns)", flush=True)
+        sp, fcgi_port = self.responders(1, self.env(fast_port))
+        fport = self.front("front-att", fcgi_port, fast_port)
+        url = "http://127.0.0.1:%d%s" % (fport, API)
+        ways = [("plain", self.lua(LARGE_ID)),
+                ("verdict", self.lua(LARGE_ID, ATTENDANCE_FIELDS))]
+        st, doc = self.post(fport, LARGE_ID, ATTENDANCE_FIELDS)
+        att = (doc or {}).get("attendance", {})
+        if st != 200 or att.get("client", {}).get("matchedBy") != "name":
+            raise RuntimeError("attendance request: %d %r" % (st, att))
+        for name, l in ways:
+            self.measure("warm-up: %s" % name, url, 4, 1, l)
+        pids = worker_pids(self.binary)
+        cpu = {"plain": [], "verdict": []}
+        got = {"plain": [], "verdict": []}
+        for i in range(self.args.rounds):
+            k = i % 2
+            for name, l in ways[k:] + ways[:k]:
+                c0 = sum(proc_cpu(p) for p in pids)
+                r = self.measure("%s, round %d" % (name, i + 1), url, 4,
+                                 self.round_secs, l)
+                cpu[name].append((sum(proc_cpu(p) for p in pids) - c0) /
+                                 max(1, r["served"]) * 1e6)
+                got[name].append(r)
+        self.stop_responders()
+        plain = statistics.median(cpu["plain"])
+        verdict = statistics.median(cpu["verdict"])
+        self.att = {"plain": plain, "verdict": verdict,
+                    "added": (verdict - plain) / plain * 100,
+                    "rounds": [(a, b) for a, b in zip(cpu["plain"],
+                                                      cpu["verdict"])]}
+        for name in ("plain", "verdict"):
+            self.row("1,000 participants, 1 worker, 4 conns: %s" % (
+                "with coach and client" if name == "verdict" else
+                "without coach and client"), median_run(got[name]),
+                {"cpu_us_per_req": statistics.median(cpu[name])})
+        print("  CPU per request: %.0f us without, %.0f us with the verdict: "
+              "+%.1f %% (rounds: %s)" % (
+                  plain, verdict, self.att["added"], ", ".join(
+                      "%.0f/%.0f" % x for x in self.att["rounds"])),
+              flush=True)
 
     def run_long(self, fast_port, fast_log):
         """16 conns until 100,000 requests: p99 and memory afterwards."""
@@ -993,6 +1046,13 @@ class Bench:
                              self.long["requests"],
                              self.long["private_dirty_kib"] / 1024,
                              self.long["vmhwm_kib"] / 1024))
+        if hasattr(self, "att"):
+            lines.append("| the verdict (coach by email, client by name) on a "
+                         "1,000-participant request, 1 worker: CPU added "
+                         "(%.0f -> %.0f us per request, median of %d "
+                         "alternating rounds) | %+.1f %% | < 5 %% |" % (
+                             self.att["plain"], self.att["verdict"],
+                             len(self.att["rounds"]), self.att["added"]))
         if hasattr(self, "cgi"):
             lines.append("| CGI median(responder - floor), %d alternate runs "
                          "(responder %.2f ms, floor %.2f ms) | %.2f ms | < 1 ms |" % (
@@ -1113,8 +1173,9 @@ def main():
     ap.add_argument("--cgi-runs", type=int, default=200)
     ap.add_argument("--rounds", type=int, default=5,
                     help="alternating rounds per worker count (and for TLS)")
-    ap.add_argument("--only", default="fast,long,realistic,cgi,tls",
-                    help="comma-separated parts: fast,long,realistic,cgi,tls")
+    ap.add_argument("--only", default="fast,long,realistic,attendance,cgi,tls",
+                    help="comma-separated parts: fast,long,realistic,"
+                    "attendance,cgi,tls")
     ap.add_argument("--quick", action="store_true",
                     help="a short look: --seconds 5 --rounds 2 --cgi-runs 40 "
                     "--long-requests 20000 --tls-cgi-runs 30")
@@ -1142,7 +1203,8 @@ def main():
     args.bin = os.path.abspath(args.bin)
     args.results = os.path.abspath(args.results)
     only = args.only.split(",")
-    unknown = set(only) - {"fast", "long", "realistic", "cgi", "tls"}
+    unknown = set(only) - {"fast", "long", "realistic", "attendance", "cgi",
+                           "tls"}
     if unknown:
         ap.error("unknown part(s) in --only: %s" % ", ".join(sorted(unknown)))
     if not os.access(args.bin, os.X_OK):
@@ -1166,6 +1228,8 @@ def main():
             b.run_long(fast_port, fast_log)
         if "realistic" in only:
             b.run_realistic(fast_port)
+        if "attendance" in only:
+            b.run_attendance(fast_port)
         if "cgi" in only:
             b.run_cgi(fast_port)
         if "tls" in only:
