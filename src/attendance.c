@@ -30,14 +30,31 @@ att_match_name(enum att_match m)
 
 /* ---- the rows ------------------------------------------------------------ */
 
-const char *const att_field_keys[ATT_F__MAX] = {
-	"user_email",		/* ATT_F_EMAIL */
-	"id",			/* ATT_F_ID */
-	"name",			/* ATT_F_NAME */
-	"join_time",		/* ATT_F_JOIN */
-	"leave_time",		/* ATT_F_LEAVE */
-	"status",		/* ATT_F_STATUS */
-};
+/*
+ * Called for every member of every row (a dozen a row): the length and
+ * one byte rule out the others before any comparison of the text.
+ */
+int
+att_field_index(const char *k, size_t len)
+{
+	switch (len) {
+	case 2:
+		return k[0] == 'i' && k[1] == 'd' ? ATT_F_ID : -1;
+	case 4:
+		return memcmp(k, "name", 4) == 0 ? ATT_F_NAME : -1;
+	case 6:
+		return memcmp(k, "status", 6) == 0 ? ATT_F_STATUS : -1;
+	case 9:
+		return memcmp(k, "join_time", 9) == 0 ? ATT_F_JOIN : -1;
+	case 10:
+		if (k[0] == 'u')
+			return memcmp(k, "user_email", 10) == 0 ?
+			    ATT_F_EMAIL : -1;
+		return memcmp(k, "leave_time", 10) == 0 ? ATT_F_LEAVE : -1;
+	default:
+		return -1;
+	}
+}
 
 void
 att_rows_init(struct att_rows *r)
@@ -90,16 +107,17 @@ att_rows_add(struct att_rows *r, const struct js_span vals[ATT_F__MAX],
 	if (r->n == r->cap && (rc = grow(r)) != ATT_OK)
 		return rc;
 	row = &r->v[r->n++];
-	memset(row, 0, sizeof(*row));
+	row->person = 0;
 	for (f = 0; f < ATT_F_STATUS; f++) {
 		const struct js_span *v = &vals[f];
 
 		/* Strings only; null or another type counts as absent. */
-		if (v->len < 3 || v->p[0] != '"')
+		if (v->len < 3 || v->p[0] != '"') {
+			row->f[f].off = row->f[f].len = 0;
 			continue;
+		}
 		row->f[f].off = (uint32_t)(off_base + (size_t)(v->p + 1 - base));
 		row->f[f].len = (uint32_t)(v->len - 2);
-		row->f[f].escaped = memchr(v->p + 1, '\\', v->len - 2) != NULL;
 	}
 	row->waiting = vals[ATT_F_STATUS].len == 17 &&
 	    memcmp(vals[ATT_F_STATUS].p, "\"in_waiting_room\"", 17) == 0;
@@ -113,15 +131,14 @@ att_rows_add_json(struct att_rows *r, struct js_span el, const char *base,
 	struct js_span	 vals[ATT_F__MAX], key, val;
 	struct js_iter	 it;
 	enum js_err	 je;
-	size_t		 f;
+	int		 f;
 
 	memset(vals, 0, sizeof(vals));
 	if (js_iter_object(&it, el) != JS_OK)
 		return ATT_EROW;
 	while ((je = js_next_member(&it, &key, &val)) == JS_OK)
-		for (f = 0; f < ATT_F__MAX; f++)
-			if (js_key_is(key, att_field_keys[f]))
-				vals[f] = val;
+		if ((f = att_field_index(key.p, key.len)) >= 0)
+			vals[f] = val;
 	if (je != JS_END)
 		return ATT_EROW;
 	return att_rows_add(r, vals, base, off_base);
@@ -129,8 +146,8 @@ att_rows_add_json(struct att_rows *r, struct js_span el, const char *base,
 
 /*
  * A row's string, decoded: the bytes in text when it has no escape
- * (Zoom's usual), else decoded into tmp (valid until its next use).
- * 0, or -1 (out of memory).
+ * (Zoom's usual: 0), else decoded into tmp, valid until its next use (1).
+ * -1: out of memory.
  */
 static int
 str_of(const char *text, const struct att_str *s, struct buf *tmp,
@@ -138,7 +155,7 @@ str_of(const char *text, const struct att_str *s, struct buf *tmp,
 {
 	struct js_span v = { text + s->off - 1, (size_t)s->len + 2 };
 
-	if (!s->escaped) {
+	if (memchr(text + s->off, '\\', s->len) == NULL) {
 		*p = text + s->off;
 		*len = s->len;
 		return 0;
@@ -147,7 +164,7 @@ str_of(const char *text, const struct att_str *s, struct buf *tmp,
 		return -1;
 	*p = tmp->data ? tmp->data : "";
 	*len = tmp->len;
-	return 0;
+	return 1;
 }
 
 /* A row's time member as epoch seconds; -1 when absent or not a time. */
@@ -157,8 +174,8 @@ time_of(const char *text, const struct att_str *s)
 	char	 buf[TIME_TEXT_MAX];
 	time_t	 t;
 
-	if (s->len == 0 || s->len >= sizeof(buf) || s->escaped)
-		return -1;
+	if (s->len == 0 || s->len >= sizeof(buf))
+		return -1;	/* an escape fails the parse: no time Zoom sends */
 	memcpy(buf, text + s->off, s->len);
 	buf[s->len] = '\0';
 	return parse_utc_time(buf, &t) == 0 ? (int64_t)t : -1;
@@ -201,6 +218,7 @@ is_device_word(const char *s, size_t len)
 }
 
 #define DEVICE_WORD_MAX	10	/* the longest of device_words */
+#define DEVICE_TAG_ENDS	")bcdekmpstx"	/* every last byte of a device tag */
 
 /* The length of s without a trailing device tag (s is folded, trimmed). */
 static size_t
@@ -379,36 +397,60 @@ unite(uint32_t *parent, uint32_t a, uint32_t b)
 		parent[a < b ? b : a] = a < b ? a : b;	/* the earlier row leads */
 }
 
+/* Murmur3's finaliser: every input bit reaches every output bit. */
+static uint64_t
+mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
 /*
- * Hash 8 bytes at a time: a 1,000-row meeting hashes 2,000 keys of 20
- * to 30 bytes, and a byte loop cost more than the rest of the merge.
- * fold: ASCII case-insensitive (sets bit 5 of every byte: a few more
- * collisions, sorted out by the exact comparison).
+ * Hash 8 bytes at a time (the last 8 overlapping the others): a
+ * 1,000-row meeting hashes 2,000 keys of 20 to 30 bytes, and a byte loop
+ * cost more than the rest of the merge. fold: ASCII case-insensitive
+ * (bit 5 of every byte set: a few more collisions, sorted out by the
+ * exact comparison).
  */
 static uint64_t
 hash_key(const char *s, size_t len, int fold)
 {
 	const uint64_t	 bits = fold ? 0x2020202020202020ULL : 0;
-	uint64_t	 h = 0x9e3779b97f4a7c15ULL ^ len, w;
+	uint64_t	 h = 0x9e3779b97f4a7c15ULL ^ len, w = 0;
+	size_t		 i;
 
-	for (; len >= 8; s += 8, len -= 8) {
-		memcpy(&w, s, 8);
-		h = (h ^ (w | bits)) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	if (len > 0) {
-		w = 0;
+	if (len < 8) {
 		memcpy(&w, s, len);
-		h = (h ^ (w | (bits >> (8 * (8 - len))))) *
-		    0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
+		return mix64(h ^ (w | (bits >> (8 * (8 - len)))));
 	}
-	return h;
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&w, s + i, 8);
+		h = (h ^ (w | bits)) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 31;
+	}
+	if (i < len) {
+		memcpy(&w, s + len - 8, 8);
+		h = (h ^ (w | bits)) * 0x9e3779b97f4a7c15ULL;
+	}
+	return mix64(h);
 }
 
-/* An open-addressing table from a key to the first row that had it. */
+/*
+ * An open-addressing table from a key to the first row that had it. Each
+ * slot keeps its key's hash too: a probe that meets another key is told
+ * apart without reading that key.
+ */
+struct key_slot {
+	uint32_t	 row;		/* row + 1; 0 empty */
+	uint32_t	 hash;
+};
+
 struct key_map {
-	uint32_t	*slot;		/* row + 1; 0 empty */
+	struct key_slot	*slot;
 	size_t		 mask;
 };
 
@@ -437,18 +479,23 @@ static uint32_t
 map_first(struct key_map *m, uint32_t row, struct key k, int fold,
     struct key (*keyof)(void *, uint32_t), void *ctx)
 {
-	size_t		i = (size_t)hash_key(k.p, k.len, fold) & m->mask;
+	uint64_t	h = hash_key(k.p, k.len, fold);
+	uint32_t	h32 = (uint32_t)(h >> 32);
+	size_t		i = (size_t)h & m->mask;
 	struct key	o;
 
 	for (;; i = (i + 1) & m->mask) {
-		if (m->slot[i] == 0) {
-			m->slot[i] = row + 1;
+		if (m->slot[i].row == 0) {
+			m->slot[i].row = row + 1;
+			m->slot[i].hash = h32;
 			return row;
 		}
-		o = keyof(ctx, m->slot[i] - 1);
+		if (m->slot[i].hash != h32)
+			continue;
+		o = keyof(ctx, m->slot[i].row - 1);
 		if (o.len == k.len && (fold ? ascii_ncaseeq(o.p, k.p, k.len) :
 		    memcmp(o.p, k.p, k.len) == 0))
-			return m->slot[i] - 1;
+			return m->slot[i].row - 1;
 	}
 }
 
@@ -498,20 +545,20 @@ emails_of(const struct att_rows *r, const char *text, struct key *emails,
 	struct buf	 tmp;
 	const char	*p;
 	size_t		 i, len, total = 1, used = 0;
-	int		 rc = -1;
+	int		 rc = -1, decoded;
 
 	for (i = 0; i < r->n; i++)
-		if (r->v[i].f[ATT_F_EMAIL].escaped)
-			total += r->v[i].f[ATT_F_EMAIL].len;
+		total += r->v[i].f[ATT_F_EMAIL].len;	/* decoded is shorter */
 	if ((*store = malloc(total)) == NULL)
 		return -1;
-	buf_init(&tmp, ROWS_TEXT_CAP);		/* decoded is never longer */
+	buf_init(&tmp, ROWS_TEXT_CAP);
 	for (i = 0; i < r->n; i++) {
-		if (str_of(text, &r->v[i].f[ATT_F_EMAIL], &tmp, &p, &len) < 0)
+		if ((decoded = str_of(text, &r->v[i].f[ATT_F_EMAIL], &tmp, &p,
+		    &len)) < 0)
 			goto out;
 		trim(&p, &len);
-		if (r->v[i].f[ATT_F_EMAIL].escaped) {
-			memcpy(*store + used, p, len);	/* decoded is shorter */
+		if (decoded) {	/* tmp is reused: keep a copy */
+			memcpy(*store + used, p, len);
 			p = *store + used;
 			used += len;
 		}
@@ -540,12 +587,19 @@ merge(struct att_rows *r, const char *text, struct names *nm,
 	uint32_t	 i;
 	long		 persons = -1;
 	int		 got;
+	size_t		 with_email = 0, with_id = 0, neither = 0;
 
+	/* Each table as large as the rows it will hold need. */
+	for (i = 0; i < r->n; i++) {
+		with_email += emails[i].len > 0;
+		with_id += r->v[i].f[ATT_F_ID].len > 0;
+		neither += emails[i].len == 0 && r->v[i].f[ATT_F_ID].len == 0;
+	}
 	memset(&by_email, 0, sizeof(by_email));
 	memset(&by_id, 0, sizeof(by_id));
 	memset(&by_name, 0, sizeof(by_name));
-	if (map_init(&by_email, r->n) < 0 || map_init(&by_id, r->n) < 0 ||
-	    map_init(&by_name, r->n) < 0)
+	if (map_init(&by_email, with_email) < 0 || map_init(&by_id, with_id) < 0 ||
+	    map_init(&by_name, neither) < 0)
 		goto out;
 	for (i = 0; i < r->n; i++) {
 		const struct att_row *w = &r->v[i];
@@ -645,35 +699,57 @@ measure(const struct att_rows *r, const char *text, uint32_t p,
 	return in_meeting;
 }
 
+/* A byte that folding, NFKC or an escape may turn into something else. */
+static int
+not_plain(const char *s, size_t i, size_t len)
+{
+	return i < len && ((unsigned char)s[i] >= 0x80 || s[i] == '\\');
+}
+
 /*
- * Can row name raw (len bytes, no escapes) normalise to target (tlen
- * bytes, normalised)? A normalised name is always a prefix of the name
- * folded and blank-collapsed (the device tag and the trailing blanks are
- * cut from its end), so an ASCII name that differs from target within
- * target's length cannot match: 0, said after the first byte that
- * differs, without folding the whole name. 1: maybe (the full
- * normalisation decides): target is a prefix, or a byte beyond ASCII
- * (which folding or NFKC may change, with what follows it) came first.
+ * Can row name raw (len bytes as Zoom sent them) normalise to target
+ * (tlen bytes, normalised)? A normalised name is always a prefix of the
+ * name folded and blank-collapsed (the device tag and the trailing blanks
+ * are cut from its end), so a name that differs from target within
+ * target's length cannot match: 0, said at the first byte that differs,
+ * without folding the name. 1: maybe, the full normalisation decides:
+ * target is a prefix, or the difference is at a byte beyond ASCII or an
+ * escape, or just before one ("E" + U+0301 is one letter).
  */
 static int
 name_may_match(const char *raw, size_t len, const char *target, size_t tlen)
 {
-	size_t	 i, j = 0;
+	size_t	 i, j = 0, n = len;
 	int	 blank = 0;
 	char	 c;
 
+	/*
+	 * The end first, where names of one meeting differ most ("Guest 12",
+	 * "Guest 13"): a name whose last byte can end no device tag (not
+	 * ')' nor the last letter of a device word) normalises to a string
+	 * that ends with that byte, folded.
+	 */
+	while (n > 0 && is_blank(raw[n - 1]))
+		n--;
+	if (n > 0 && tlen > 0) {
+		c = raw[n - 1];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != target[tlen - 1] && !not_plain(raw, n - 1, len) &&
+		    strchr(DEVICE_TAG_ENDS, c) == NULL &&
+		    memchr(raw + (n > 6 ? n - 6 : 0), '\\', n > 6 ? 6 : n) ==
+		    NULL)	/* "\u00e9" ends with '9', decodes to 'é' */
+			return 0;
+	}
 	for (i = 0; i < len && j < tlen; i++) {
 		c = raw[i];
-		if ((unsigned char)c >= 0x80 ||
-		    (i + 1 < len && (unsigned char)raw[i + 1] >= 0x80))
-			return 1;	/* "E" + U+0301 is one letter: ask NFKC */
 		if (is_blank(c)) {
 			blank = j > 0;	/* leading blanks go, runs are one */
 			continue;
 		}
 		if (blank) {
 			if (target[j++] != ' ')
-				return 0;
+				return not_plain(raw, i, len);
 			blank = 0;
 			if (j == tlen)
 				break;
@@ -681,7 +757,8 @@ name_may_match(const char *raw, size_t len, const char *target, size_t tlen)
 		if (c >= 'A' && c <= 'Z')
 			c = (char)(c - 'A' + 'a');
 		if (target[j++] != c)
-			return 0;
+			return not_plain(raw, i, len) ||
+			    not_plain(raw, i + 1, len);
 	}
 	return j == tlen;
 }
@@ -722,8 +799,8 @@ find_person(const struct att_rows *r, const char *text, struct names *nm,
 			const struct att_str *f = &r->v[i].f[ATT_F_NAME];
 
 			/* Most rows differ early: not folded at all. */
-			if (!f->escaped && !name_may_match(text + f->off,
-			    f->len, name, (size_t)nlen))
+			if (!name_may_match(text + f->off, f->len, name,
+			    (size_t)nlen))
 				continue;
 			if ((got = row_name(nm, r, i, &rname, &rlen)) < 0)
 				return -1;
@@ -776,7 +853,7 @@ att_decide(struct att_rows *r, const char *text, const struct att_query *q,
 	memset(res, 0, sizeof(*res));
 	memset(&nm, 0, sizeof(nm));
 	parent = malloc((r->n ? r->n : 1) * sizeof(*parent));
-	emails = calloc(r->n ? r->n : 1, sizeof(*emails));
+	emails = malloc((r->n ? r->n : 1) * sizeof(*emails));
 	if (parent == NULL || emails == NULL ||
 	    names_init(&nm, text, r->n) < 0 ||
 	    emails_of(r, text, emails, &store) < 0 ||

@@ -74,7 +74,8 @@ enum att_field {
 	ATT_F__MAX
 };
 
-extern const char *const att_field_keys[ATT_F__MAX];
+/* Which field a row member's raw key is, or -1 (for js_capture). */
+int		 att_field_index(const char *key, size_t len);
 
 /*
  * One row: where its string members are in the participants text (the
@@ -84,7 +85,6 @@ extern const char *const att_field_keys[ATT_F__MAX];
 struct att_str {
 	uint32_t	 off;		/* in the participants text */
 	uint32_t	 len;		/* 0: absent, empty or not a string */
-	uint8_t		 escaped;	/* holds a backslash */
 };
 
 struct att_row {

@@ -280,19 +280,27 @@ skip_key(const char **pp, const char *end, struct js_span *key)
  * this call opens are a stack of their closing bytes, at most JS_MAX_DEPTH,
  * so hostile nesting costs no C stack and a value costs no call.
  */
+/*
+ * cap (may be NULL): when the value is an object, the spans of its own
+ * members that cap->index knows go to cap->vals as they are passed (the
+ * last of a key given twice).
+ */
 static enum js_err
-skip_value(const char **pp, const char *end, int depth)
+skip_value(const char **pp, const char *end, int depth,
+    const struct js_capture *cap)
 {
-	const char	*p = *pp;
-	struct js_span	 key;		/* unused: keys are only skipped */
+	const char	*p = *pp, *vstart = NULL;
+	struct js_span	 key;
 	char		 closer[JS_MAX_DEPTH];	/* '}' or ']', innermost last */
-	int		 open = 0;
+	int		 open = 0, want = -1;	/* want: cap's slot being read */
 	enum js_err	 rc;
 
 	for (;;) {
 		p = skip_ws(p, end);
 		if (p >= end)
 			return JS_ESYNTAX;
+		if (want >= 0 && vstart == NULL)
+			vstart = p;		/* a member of cap's begins */
 		switch (*p) {
 		case '{':
 		case '[':
@@ -307,9 +315,12 @@ skip_value(const char **pp, const char *end, int depth)
 				rc = JS_OK;
 				break;
 			}
-			if (closer[open - 1] == '}' &&
-			    (rc = skip_key(&p, end, &key)) != JS_OK)
-				return rc;
+			if (closer[open - 1] == '}') {
+				if ((rc = skip_key(&p, end, &key)) != JS_OK)
+					return rc;
+				if (cap != NULL && open == 1)
+					want = cap->index(key.p, key.len);
+			}
 			continue;		/* to its first value */
 		case '"':
 			rc = skip_string(&p, end);
@@ -331,6 +342,12 @@ skip_value(const char **pp, const char *end, int depth)
 			return rc;
 		/* A value ended: close what ends with it, or on to the next. */
 		for (;;) {
+			if (want >= 0 && open == 1) {	/* a member of cap's ended */
+				cap->vals[want].p = vstart;
+				cap->vals[want].len = (size_t)(p - vstart);
+				want = -1;
+				vstart = NULL;
+			}
 			if (open == 0) {
 				*pp = p;
 				return JS_OK;
@@ -346,9 +363,12 @@ skip_value(const char **pp, const char *end, int depth)
 			if (*p != ',')
 				return JS_ESYNTAX;
 			p = skip_ws(p + 1, end);
-			if (closer[open - 1] == '}' &&
-			    (rc = skip_key(&p, end, &key)) != JS_OK)
-				return rc;
+			if (closer[open - 1] == '}') {
+				if ((rc = skip_key(&p, end, &key)) != JS_OK)
+					return rc;
+				if (cap != NULL && open == 1)
+					want = cap->index(key.p, key.len);
+			}
 			break;
 		}
 	}
@@ -360,7 +380,7 @@ js_validate(const char *s, size_t len)
 	const char	*p = s, *end = s + len;
 	enum js_err	 rc;
 
-	if ((rc = skip_value(&p, end, 0)) != JS_OK)
+	if ((rc = skip_value(&p, end, 0, NULL)) != JS_OK)
 		return rc;
 	return skip_ws(p, end) == end ? JS_OK : JS_ESYNTAX;
 }
@@ -457,7 +477,7 @@ js_skip(struct js_iter *it, struct js_span *val)
 	const char	*p = it->p;
 	enum js_err	 rc;
 
-	if ((rc = skip_value(&p, it->end, it->depth)) != JS_OK)
+	if ((rc = skip_value(&p, it->end, it->depth, NULL)) != JS_OK)
 		return rc;
 	val->p = it->p;
 	val->len = (size_t)(p - it->p);
@@ -499,6 +519,30 @@ js_next_element(struct js_iter *it, struct js_span *val)
 	return js_skip(it, val);
 }
 
+enum js_err
+js_next_element_capture(struct js_iter *it, struct js_span *val,
+    const struct js_capture *cap)
+{
+	const char	*p;
+	enum js_err	 rc;
+	size_t		 i;
+
+	for (i = 0; i < cap->nvals; i++) {
+		cap->vals[i].p = NULL;
+		cap->vals[i].len = 0;
+	}
+	if ((rc = iter_sep(it)) != JS_OK)
+		return rc;
+	p = it->p;
+	if ((rc = skip_value(&p, it->end, it->depth, cap)) != JS_OK)
+		return rc;
+	val->p = it->p;
+	val->len = (size_t)(p - it->p);
+	it->p = p;
+	it->count++;
+	return JS_OK;
+}
+
 int
 js_key_is(struct js_span key, const char *lit)
 {
@@ -537,6 +581,12 @@ int
 js_is_array(struct js_span v)
 {
 	return v.len >= 2 && v.p[0] == '[';
+}
+
+int
+js_is_object(struct js_span v)
+{
+	return v.len >= 2 && v.p[0] == '{';
 }
 
 static enum buf_err

@@ -87,6 +87,8 @@ zapi_merge_page(struct zapi_merge *m, const char *page, size_t len)
 {
 	struct js_iter	 it, arr;
 	struct js_span	 key, val, el, doc = { page, len };
+	struct js_span	 row[ATT_F__MAX];
+	struct js_capture cap = { att_field_index, row, ATT_F__MAX };
 	const char	*first = NULL, *last = NULL;
 	long		 n = 0;
 	int		 seen = 0;
@@ -106,12 +108,16 @@ zapi_merge_page(struct zapi_merge *m, const char *page, size_t len)
 			if (seen++ ||
 			    js_iter_array_in(&arr, &it) != JS_OK)
 				return ZOOM_EBADRESP;
-			while ((rc = js_next_element(&arr, &el)) == JS_OK) {
+			/* With a verdict to make, each row's members are
+			 * noted in the same pass that validates it. */
+			while ((rc = m->rows != NULL ?
+			    js_next_element_capture(&arr, &el, &cap) :
+			    js_next_element(&arr, &el)) == JS_OK) {
 				if (first == NULL)
 					first = el.p;
-				if (m->rows != NULL &&
-				    att_rows_add_json(m->rows, el, first,
-				    out_start) != ATT_OK)
+				if (m->rows != NULL && (!js_is_object(el) ||
+				    att_rows_add(m->rows, row, first,
+				    out_start) != ATT_OK))
 					return ZOOM_EBADRESP;
 				last = el.p + el.len;
 				n++;

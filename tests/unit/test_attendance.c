@@ -257,6 +257,41 @@ test_decomposed_first_letter(void **state)
 }
 
 static void
+test_name_ends(void **state)
+{
+	/* Names told apart by their last byte, device tags, a last letter
+	 * that is an escape's last hex digit, a combining mark at the end. */
+	static const char doc[] = "["
+	    "{\"name\":\"Guest 12\"},"
+	    "{\"name\":\"Guest 13 - Android\"},"
+	    "{\"name\":\"Guest 13 (iPhone) \"},"
+	    "{\"name\":\"Ren\\u00e9\"},"
+	    "{\"name\":\"Rene\xcc\x81\"}"
+	    "]";
+	struct att_rows		 r;
+	struct att_query	 q;
+	struct att_result	 res;
+	struct js_iter		 it;
+	struct js_span		 el, all = { doc, sizeof(doc) - 1 };
+
+	(void)state;
+	att_rows_init(&r);
+	assert_int_equal(js_iter_array(&it, all), JS_OK);
+	while (js_next_element(&it, &el) == JS_OK)
+		assert_int_equal(att_rows_add_json(&r, el, doc, 0), ATT_OK);
+	memset(&q, 0, sizeof(q));
+	who(&q.coach, "", "guest 13");
+	who(&q.client, "", "REN\xc3\x89");
+	assert_int_equal(att_decide(&r, doc, &q, &res), ATT_OK);
+	assert_int_equal(res.coach.match, ATT_MATCH_NAME);	/* one person */
+	assert_int_equal(res.coach.joins, 2);
+	assert_int_equal(res.client.match, ATT_MATCH_NAME);
+	assert_int_equal(res.client.joins, 2);
+	assert_int_equal(res.people, 3);
+	att_rows_free(&r);
+}
+
+static void
 test_norm_name(void **state)
 {
 	static const struct {
@@ -539,7 +574,7 @@ test_rows_odd_members(void **state)
 	assert_int_equal(r.n, 2);
 	assert_int_equal(r.v[0].f[ATT_F_EMAIL].len, 0);
 	assert_int_equal(r.v[0].f[ATT_F_ID].len, 0);
-	assert_true(r.v[0].f[ATT_F_NAME].escaped);
+	assert_int_equal(r.v[0].f[ATT_F_NAME].len, 10);	/* Gr\u00e2ce */
 	assert_false(r.v[0].waiting);
 	assert_int_equal(r.v[1].f[ATT_F_NAME].len, 0);
 	/* The escaped email decodes, trims and matches without case. */
@@ -609,6 +644,7 @@ main(void)
 		cmocka_unit_test(test_device_tags_and_spaces),
 		cmocka_unit_test(test_unicode_names),
 		cmocka_unit_test(test_decomposed_first_letter),
+		cmocka_unit_test(test_name_ends),
 		cmocka_unit_test(test_norm_name),
 		cmocka_unit_test(test_ambiguous_name),
 		cmocka_unit_test(test_user_id_is_no_key_id_is),
