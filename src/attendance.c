@@ -77,7 +77,17 @@ att_rows_free(struct att_rows *r)
 	r->n = r->cap = 0;
 }
 
-static int
+static uint64_t	hash_key(const char *s, size_t len, int fold);
+
+/* Can c (folded) be the last byte of a device tag? ')' or b c d e k m p s t x. */
+static inline int
+ends_device_tag(char c)
+{
+	return c == ')' || (c >= 'b' && c <= 'x' &&
+	    ((0x464a0fUL >> (c - 'b')) & 1));
+}
+
+static inline int
 is_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -96,11 +106,39 @@ grow(struct att_rows *r)
 	return ATT_OK;
 }
 
+/*
+ * The last byte a row's name normalises to, when its raw bytes tell: a
+ * last byte that ends no device tag, is ASCII and no escape's (folded);
+ * else 0.
+ */
+static char
+name_end_of(const char *raw, size_t len)
+{
+	size_t	n = len, i;
+	char	c;
+
+	while (n > 0 && is_blank(raw[n - 1]))
+		n--;
+	if (n == 0)
+		return 0;
+	c = raw[n - 1];
+	if ((unsigned char)c >= 0x80)
+		return 0;
+	for (i = n > 6 ? n - 6 : 0; i < n; i++)
+		if (raw[i] == '\\')
+			return 0;	/* "\u00e9" ends with '9', decodes to 'é' */
+	if (c >= 'A' && c <= 'Z')
+		c = (char)(c - 'A' + 'a');
+	return ends_device_tag(c) ? 0 : c;
+}
+
 enum att_err
 att_rows_add(struct att_rows *r, const struct js_span vals[ATT_F__MAX],
     const char *base, size_t off_base)
 {
 	struct att_row	*row;
+	struct att_str	*e;
+	const char	*p;
 	enum att_err	 rc;
 	size_t		 f;
 
@@ -121,6 +159,29 @@ att_rows_add(struct att_rows *r, const struct js_span vals[ATT_F__MAX],
 	}
 	row->waiting = vals[ATT_F_STATUS].len == 17 &&
 	    memcmp(vals[ATT_F_STATUS].p, "\"in_waiting_room\"", 17) == 0;
+
+	/* The email trimmed and hashed, unless escaped (the merge decodes). */
+	e = &row->f[ATT_F_EMAIL];
+	row->email_plain = 1;
+	if (e->len > 0) {
+		p = vals[ATT_F_EMAIL].p + 1;
+		row->email_plain = memchr(p, '\\', e->len) == NULL;
+	}
+	if (row->email_plain && e->len > 0) {
+		while (e->len > 0 && is_blank(*p)) {
+			p++;
+			e->off++;
+			e->len--;
+		}
+		while (e->len > 0 && is_blank(p[e->len - 1]))
+			e->len--;
+		row->email_hash = hash_key(p, e->len, 1);
+	}
+	if (row->f[ATT_F_ID].len > 0)
+		row->id_hash = hash_key(vals[ATT_F_ID].p + 1,
+		    row->f[ATT_F_ID].len, 0);
+	row->name_end = row->f[ATT_F_NAME].len > 0 ?
+	    name_end_of(vals[ATT_F_NAME].p + 1, row->f[ATT_F_NAME].len) : 0;
 	return ATT_OK;
 }
 
@@ -182,7 +243,7 @@ time_of(const char *text, const struct att_str *s)
 }
 
 /* The span without the blanks around it. */
-static void
+static inline void
 trim(const char **p, size_t *len)
 {
 	while (*len > 0 && is_blank(**p)) {
@@ -218,7 +279,6 @@ is_device_word(const char *s, size_t len)
 }
 
 #define DEVICE_WORD_MAX	10	/* the longest of device_words */
-#define DEVICE_TAG_ENDS	")bcdekmpstx"	/* every last byte of a device tag */
 
 /* The length of s without a trailing device tag (s is folded, trimmed). */
 static size_t
@@ -472,14 +532,14 @@ struct key {
 };
 
 /*
- * The first row whose key equals k (row's own if none yet: then it is
- * noted). keyof gives a noted row's key; fold: compare without ASCII case.
+ * The first row whose key equals k, of hash h (row's own if none yet:
+ * then it is noted). keyof gives a noted row's key; fold: compare without
+ * ASCII case.
  */
 static uint32_t
-map_first(struct key_map *m, uint32_t row, struct key k, int fold,
+map_first(struct key_map *m, uint32_t row, struct key k, uint64_t h, int fold,
     struct key (*keyof)(void *, uint32_t), void *ctx)
 {
-	uint64_t	h = hash_key(k.p, k.len, fold);
 	uint32_t	h32 = (uint32_t)(h >> 32);
 	size_t		i = (size_t)h & m->mask;
 	struct key	o;
@@ -548,11 +608,17 @@ emails_of(const struct att_rows *r, const char *text, struct key *emails,
 	int		 rc = -1, decoded;
 
 	for (i = 0; i < r->n; i++)
-		total += r->v[i].f[ATT_F_EMAIL].len;	/* decoded is shorter */
+		if (!r->v[i].email_plain)
+			total += r->v[i].f[ATT_F_EMAIL].len; /* decoded: shorter */
 	if ((*store = malloc(total)) == NULL)
 		return -1;
 	buf_init(&tmp, ROWS_TEXT_CAP);
 	for (i = 0; i < r->n; i++) {
+		if (r->v[i].email_plain) {	/* trimmed when captured */
+			emails[i].p = text + r->v[i].f[ATT_F_EMAIL].off;
+			emails[i].len = r->v[i].f[ATT_F_EMAIL].len;
+			continue;
+		}
 		if ((decoded = str_of(text, &r->v[i].f[ATT_F_EMAIL], &tmp, &p,
 		    &len)) < 0)
 			goto out;
@@ -606,18 +672,20 @@ merge(struct att_rows *r, const char *text, struct names *nm,
 
 		parent[i] = i;
 		if (emails[i].len > 0)
-			unite(parent, i, map_first(&by_email, i, emails[i], 1,
+			unite(parent, i, map_first(&by_email, i, emails[i],
+			    w->email_plain ? w->email_hash :
+			    hash_key(emails[i].p, emails[i].len, 1), 1,
 			    email_key, &ctx));
 		if (w->f[ATT_F_ID].len > 0)
-			unite(parent, i, map_first(&by_id, i, id_key(&ctx, i), 0,
-			    id_key, &ctx));
+			unite(parent, i, map_first(&by_id, i, id_key(&ctx, i),
+			    w->id_hash, 0, id_key, &ctx));
 		if (emails[i].len > 0 || w->f[ATT_F_ID].len > 0)
 			continue;
 		if ((got = row_name(nm, r, i, &k.p, &k.len)) < 0)
 			goto out;
 		if (got == 1)	/* else nothing to know this row by */
-			unite(parent, i, map_first(&by_name, i, k, 0,
-			    name_key, &ctx));
+			unite(parent, i, map_first(&by_name, i, k,
+			    hash_key(k.p, k.len, 0), 0, name_key, &ctx));
 	}
 	persons = 0;
 	for (i = 0; i < r->n; i++) {
@@ -719,28 +787,10 @@ not_plain(const char *s, size_t i, size_t len)
 static int
 name_may_match(const char *raw, size_t len, const char *target, size_t tlen)
 {
-	size_t	 i, j = 0, n = len;
+	size_t	 i, j = 0;
 	int	 blank = 0;
 	char	 c;
 
-	/*
-	 * The end first, where names of one meeting differ most ("Guest 12",
-	 * "Guest 13"): a name whose last byte can end no device tag (not
-	 * ')' nor the last letter of a device word) normalises to a string
-	 * that ends with that byte, folded.
-	 */
-	while (n > 0 && is_blank(raw[n - 1]))
-		n--;
-	if (n > 0 && tlen > 0) {
-		c = raw[n - 1];
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (c != target[tlen - 1] && !not_plain(raw, n - 1, len) &&
-		    strchr(DEVICE_TAG_ENDS, c) == NULL &&
-		    memchr(raw + (n > 6 ? n - 6 : 0), '\\', n > 6 ? 6 : n) ==
-		    NULL)	/* "\u00e9" ends with '9', decodes to 'é' */
-			return 0;
-	}
 	for (i = 0; i < len && j < tlen; i++) {
 		c = raw[i];
 		if (is_blank(c)) {
@@ -775,6 +825,7 @@ find_person(const struct att_rows *r, const char *text, struct names *nm,
 	char		 name[ATT_TEXT_MAX * 4];
 	const char	*email = who->email, *rname;
 	size_t		 i, elen = strlen(who->email), rlen;
+	uint64_t	 h;
 	uint32_t	 found = UINT32_MAX;
 	long		 nlen;
 	int		 in_meeting, got;
@@ -785,8 +836,10 @@ find_person(const struct att_rows *r, const char *text, struct names *nm,
 	if (!who->given)
 		return 0;
 	trim(&email, &elen);
+	h = elen > 0 ? hash_key(email, elen, 1) : 0;
 	for (i = 0; elen > 0 && i < r->n; i++)
-		if (emails[i].len == elen &&
+		if (emails[i].len == elen && (!r->v[i].email_plain ||
+		    r->v[i].email_hash == h) &&
 		    ascii_ncaseeq(emails[i].p, email, elen)) {
 			found = r->v[i].person;
 			out->match = ATT_MATCH_EMAIL;
@@ -798,8 +851,10 @@ find_person(const struct att_rows *r, const char *text, struct names *nm,
 		for (i = 0; i < r->n; i++) {
 			const struct att_str *f = &r->v[i].f[ATT_F_NAME];
 
-			/* Most rows differ early: not folded at all. */
-			if (!name_may_match(text + f->off, f->len, name,
+			/* Most rows differ at the end, or early: not folded. */
+			if ((r->v[i].name_end != 0 &&
+			    r->v[i].name_end != name[nlen - 1]) ||
+			    !name_may_match(text + f->off, f->len, name,
 			    (size_t)nlen))
 				continue;
 			if ((got = row_name(nm, r, i, &rname, &rlen)) < 0)
