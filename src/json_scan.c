@@ -471,19 +471,27 @@ js_next_key(struct js_iter *it, struct js_span *key)
 	return JS_OK;
 }
 
-enum js_err
-js_skip(struct js_iter *it, struct js_span *val)
+/* The value at the iterator into *val, noting cap's members (or NULL). */
+static enum js_err
+skip_item(struct js_iter *it, struct js_span *val,
+    const struct js_capture *cap)
 {
 	const char	*p = it->p;
 	enum js_err	 rc;
 
-	if ((rc = skip_value(&p, it->end, it->depth, NULL)) != JS_OK)
+	if ((rc = skip_value(&p, it->end, it->depth, cap)) != JS_OK)
 		return rc;
 	val->p = it->p;
 	val->len = (size_t)(p - it->p);
 	it->p = p;
 	it->count++;
 	return JS_OK;
+}
+
+enum js_err
+js_skip(struct js_iter *it, struct js_span *val)
+{
+	return skip_item(it, val, NULL);
 }
 
 enum js_err
@@ -523,7 +531,6 @@ enum js_err
 js_next_element_capture(struct js_iter *it, struct js_span *val,
     const struct js_capture *cap)
 {
-	const char	*p;
 	enum js_err	 rc;
 	size_t		 i;
 
@@ -533,14 +540,7 @@ js_next_element_capture(struct js_iter *it, struct js_span *val,
 	}
 	if ((rc = iter_sep(it)) != JS_OK)
 		return rc;
-	p = it->p;
-	if ((rc = skip_value(&p, it->end, it->depth, cap)) != JS_OK)
-		return rc;
-	val->p = it->p;
-	val->len = (size_t)(p - it->p);
-	it->p = p;
-	it->count++;
-	return JS_OK;
+	return skip_item(it, val, cap);
 }
 
 int

@@ -80,8 +80,9 @@ void		 js_resume(struct js_iter *it, const struct js_iter *child);
 /*
  * Which values to note while an element is validated (see
  * js_next_element_capture): index(key, len) says which of the nvals
- * slots a member's raw key fills (-1: none); vals[i] gets that value's span, or {NULL, 0} when the element has no
- * such member (or is not an object).
+ * slots a member's raw key fills (-1: none); vals[i] gets that value's
+ * span, or {NULL, 0} when the element has no such member (or is not an
+ * object).
  */
 struct js_capture {
 	int		(*index)(const char *key, size_t len);

@@ -3487,8 +3487,11 @@ def after_case(h):
     return "; ".join(problems) or None
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def suite_args(doc, all_cases, kept):
+    """The command line the suites share (--bin, --only, --list, --keep)
+    and SIGTERM as an interrupt. (args, the cases chosen), or an exit
+    status to return: 0 after --list, 2 for a bad command line."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--bin", default=os.path.join(ROOT, "build",
                                                   "zoom-attendees"))
     ap.add_argument("--only", action="append", default=[],
@@ -3496,17 +3499,17 @@ def main():
                     "(repeatable)")
     ap.add_argument("--list", action="store_true", help="list the cases")
     ap.add_argument("--keep", action="store_true",
-                    help="keep the temporary directory (logs, configs)")
+                    help="keep the temporary directory (%s)" % kept)
     a = ap.parse_args()
 
     if a.list:
-        for name, _ in CASES:
+        for name, _ in all_cases:
             print(name)
         return 0
     if not os.access(a.bin, os.X_OK):
         print("no executable at %s (run make first)" % a.bin, file=sys.stderr)
         return 2
-    cases = [(n, f) for n, f in CASES
+    cases = [(n, f) for n, f in all_cases
              if not a.only or any(s in n for s in a.only)]
     if not cases:
         print("no case matches %r" % a.only, file=sys.stderr)
@@ -3515,6 +3518,14 @@ def main():
     def on_term(signum, frame):
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, on_term)
+    return a, cases
+
+
+def main():
+    got = suite_args(__doc__, CASES, "logs, configs")
+    if isinstance(got, int):
+        return got
+    a, cases = got
 
     passed = failed = 0
     t_start = time.monotonic()

@@ -37,13 +37,11 @@ cannot be installed, or an npm registry that cannot be reached when
 node_modules must be installed, is a failure, never a pass.
 """
 
-import argparse
 import hashlib
 import importlib.util
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -580,33 +578,10 @@ def _(m):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--bin", default=os.path.join(ROOT, "build",
-                                                  "zoom-attendees"))
-    ap.add_argument("--only", action="append", default=[],
-                    help="run the cases whose name contains SUBSTR "
-                    "(repeatable)")
-    ap.add_argument("--list", action="store_true", help="list the cases")
-    ap.add_argument("--keep", action="store_true",
-                    help="keep the temporary directory (logs, builds)")
-    a = ap.parse_args()
-
-    if a.list:
-        for name, _ in CASES:
-            print(name)
-        return 0
-    if not os.access(a.bin, os.X_OK):
-        print("no executable at %s (run make first)" % a.bin, file=sys.stderr)
-        return 2
-    cases = [(n, f) for n, f in CASES
-             if not a.only or any(s in n for s in a.only)]
-    if not cases:
-        print("no case matches %r" % a.only, file=sys.stderr)
-        return 2
-
-    def on_term(signum, frame):
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, on_term)
+    got = it.suite_args(__doc__, CASES, "logs, builds")
+    if isinstance(got, int):
+        return got
+    a, cases = got
 
     passed = failed = 0
     t_start = time.monotonic()

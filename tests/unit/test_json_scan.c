@@ -998,6 +998,54 @@ test_strerror(void **state)
 	assert_string_equal(js_strerror(JS__MAX), "unknown error");
 }
 
+/* Slots for "a" and "bb" only. */
+static int
+cap_index(const char *k, size_t len)
+{
+	if (len == 1 && k[0] == 'a')
+		return 0;
+	if (len == 2 && memcmp(k, "bb", 2) == 0)
+		return 1;
+	return -1;
+}
+
+static void
+test_capture(void **state)
+{
+	static const char doc[] =
+	    "[{\"a\": 1, \"x\": {\"a\": 2, \"bb\": [3]}, \"bb\" :{\"c\":[]} },"
+	    "{\"bb\":\"s\",\"bb\":\"t\"},"
+	    "[{\"a\":5}],"
+	    "{},"
+	    "{\"a\":tru}]";
+	struct js_span	 vals[2], el, all = { doc, sizeof(doc) - 1 };
+	struct js_capture cap = { cap_index, vals, 2 };
+	struct js_iter	 it;
+
+	(void)state;
+	assert_int_equal(js_iter_array(&it, all), JS_OK);
+	/* The element's own members, values whole (nested ones not). */
+	assert_int_equal(js_next_element_capture(&it, &el, &cap), JS_OK);
+	assert_true(js_is_object(el));
+	assert_int_equal(vals[0].len, 1);
+	assert_memory_equal(vals[0].p, "1", 1);
+	assert_int_equal(vals[1].len, 8);
+	assert_memory_equal(vals[1].p, "{\"c\":[]}", 8);
+	/* A key given twice: the last. */
+	assert_int_equal(js_next_element_capture(&it, &el, &cap), JS_OK);
+	assert_null(vals[0].p);
+	assert_int_equal(vals[1].len, 3);
+	assert_memory_equal(vals[1].p, "\"t\"", 3);
+	/* Not an object: nothing noted, objects inside it neither. */
+	assert_int_equal(js_next_element_capture(&it, &el, &cap), JS_OK);
+	assert_null(vals[0].p);
+	assert_null(vals[1].p);
+	assert_int_equal(js_next_element_capture(&it, &el, &cap), JS_OK);
+	assert_null(vals[0].p);
+	/* Still a validator. */
+	assert_int_equal(js_next_element_capture(&it, &el, &cap), JS_ESYNTAX);
+}
+
 int
 main(void)
 {
@@ -1024,6 +1072,7 @@ main(void)
 		cmocka_unit_test(test_key_equals),
 		cmocka_unit_test(test_string_every_offset),
 		cmocka_unit_test(test_validate_closers),
+		cmocka_unit_test(test_capture),
 		cmocka_unit_test(test_is_string_array),
 		cmocka_unit_test(test_decode),
 		cmocka_unit_test(test_decode_errors),
