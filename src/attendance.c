@@ -483,6 +483,8 @@ hash_key(const char *s, size_t len, int fold)
 	uint64_t	 h = 0x9e3779b97f4a7c15ULL ^ len, w = 0;
 	size_t		 i;
 
+	if (len == 0)
+		return mix64(h);
 	if (len < 8) {
 		memcpy(&w, s, len);
 		return mix64(h ^ (w | (bits >> (8 * (8 - len)))));
