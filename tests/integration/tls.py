@@ -268,11 +268,23 @@ class Tls:
         self.access_seen = 0
 
     def front_calls(self):
-        """nginx's access log lines since the last call, as dicts."""
+        """nginx's access log lines since the last call, as dicts. nginx
+        logs a request after its answer has gone, so the caller may have
+        its answer before the line is written: wait until the log has not
+        grown for 0.2 s (2 s at most), and take whole lines only."""
+        deadline = time.monotonic() + 2.0
+        size = -1
+        while time.monotonic() < deadline:
+            now = os.path.getsize(self.access_log)
+            if now == size:
+                break
+            size = now
+            time.sleep(0.2)
         with open(self.access_log, "rb") as f:
             f.seek(self.access_seen)
             data = f.read()
-            self.access_seen = f.tell()
+        data = data[:data.rfind(b"\n") + 1]
+        self.access_seen += len(data)
         return [json.loads(x) for x in data.decode().splitlines()]
 
     def spawn(self, argv, **kw):
