@@ -20,7 +20,6 @@ static int		 allow_http_urls;
 static char		*ca_file;	/* NULL: none given */
 static char		*ca_path;	/* NULL: no directory lookup */
 static int		 ca_chosen;	/* xchg_global_init decided */
-static int		 keep_builtin_bundle;	/* neither given nor hashed dir */
 static char		 ca_summary[160];
 
 static void
@@ -76,7 +75,7 @@ static int
 choose_ca(const char *file, const char *path)
 {
 	CURL		*k;
-	char		*builtin_path = NULL;
+	char		*builtin = NULL;
 
 	if (file != NULL && (ca_file = strdup(file)) == NULL)
 		return -1;
@@ -89,24 +88,27 @@ choose_ca(const char *file, const char *path)
 		    path ? "ZOOM_CA_PATH (hashed directory)" : "");
 		return 0;
 	}
-	/* libcurl's built-in directory, when it was built with one. */
+	/*
+	 * libcurl's built-in directory when it is hashed, else its built-in
+	 * bundle: either way the one source every handle is then given.
+	 */
 	if ((k = curl_easy_init()) == NULL)
 		return -1;
-	(void)curl_easy_getinfo(k, CURLINFO_CAPATH, &builtin_path);
-	if (xchg_is_hashed_dir(builtin_path)) {
-		if ((ca_path = strdup(builtin_path)) == NULL) {
-			curl_easy_cleanup(k);
-			return -1;
-		}
+	(void)curl_easy_getinfo(k, CURLINFO_CAPATH, &builtin);
+	if (xchg_is_hashed_dir(builtin)) {
+		ca_path = strdup(builtin);
 		snprintf(ca_summary, sizeof(ca_summary),
-		    "system hashed directory %.120s", builtin_path);
+		    "system hashed directory %.120s", builtin);
 	} else {
-		keep_builtin_bundle = 1;
+		builtin = NULL;
+		(void)curl_easy_getinfo(k, CURLINFO_CAINFO, &builtin);
+		ca_file = builtin != NULL ? strdup(builtin) : NULL;
 		snprintf(ca_summary, sizeof(ca_summary),
-		    "system bundle (read once per thread)");
+		    "system bundle %.120s (read once per thread)",
+		    builtin != NULL ? builtin : "(none built in)");
 	}
 	curl_easy_cleanup(k);
-	return 0;
+	return builtin != NULL && ca_file == NULL && ca_path == NULL ? -1 : 0;
 }
 
 int
@@ -144,7 +146,7 @@ xchg_global_free(void)
 	free(ca_file);
 	free(ca_path);
 	ca_file = ca_path = NULL;
-	keep_builtin_bundle = ca_chosen = 0;
+	ca_chosen = 0;
 	ca_summary[0] = '\0';
 }
 
@@ -210,8 +212,9 @@ name_is(const char *name, size_t len, const char *want)
 	    ascii_ncaseeq(name, want, len);
 }
 
-void
-xchg_answer_header(struct xchg_answer *a, const char *trace_header,
+/* Note one header line of an answer if it is one we read. */
+static void
+answer_header(struct xchg_answer *a, const char *trace_header,
     const char *line, size_t len)
 {
 	const char	*colon, *value;
@@ -266,7 +269,7 @@ on_header(char *line, size_t size, size_t nmemb, void *userp)
 	struct exchange	*x = userp;
 	size_t		 n = size * nmemb;
 
-	xchg_answer_header(x->answer, x->trace_header, line, n);
+	answer_header(x->answer, x->trace_header, line, n);
 	return n;
 }
 
@@ -313,15 +316,13 @@ xchg_init(struct exchange *x)
 	    curl_easy_setopt(k, CURLOPT_SHARE, share) != CURLE_OK)
 		goto fail;
 	/*
-	 * See choose_ca(): a bundle alone is cached, a directory is lazy.
-	 * Without xchg_global_init (unit tests), libcurl's defaults.
+	 * Exactly the sources choose_ca() chose (a bundle alone is cached, a
+	 * directory is lazy). Without xchg_global_init (unit tests),
+	 * libcurl's defaults.
 	 */
-	if (ca_chosen && !keep_builtin_bundle &&
+	if (ca_chosen &&
 	    (curl_easy_setopt(k, CURLOPT_CAINFO, ca_file) != CURLE_OK ||
 	    curl_easy_setopt(k, CURLOPT_CAPATH, ca_path) != CURLE_OK))
-		goto fail;
-	if (ca_chosen && keep_builtin_bundle &&
-	    curl_easy_setopt(k, CURLOPT_CAPATH, NULL) != CURLE_OK)
 		goto fail;
 	return 0;
 fail:

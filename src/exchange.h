@@ -115,8 +115,4 @@ enum xchg_err	 xchg_perform(struct exchange *x, const struct xchg_request *rq,
  */
 long		 xchg_retry_after(const char *v, time_t now, int *is_date);
 
-/* Note one header line if it is one we read (exposed for tests). */
-void		 xchg_answer_header(struct xchg_answer *a, const char *trace_header,
-		     const char *line, size_t len);
-
 #endif
