@@ -93,6 +93,25 @@ is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* ASCII upper case to lower; every other byte as it is. */
+static inline char
+fold_ascii(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* The span without the blanks around it. */
+static inline void
+trim(const char **p, size_t *len)
+{
+	while (*len > 0 && is_blank(**p)) {
+		(*p)++;
+		(*len)--;
+	}
+	while (*len > 0 && is_blank((*p)[*len - 1]))
+		(*len)--;
+}
+
 static enum att_err
 grow(struct att_rows *r)
 {
@@ -127,8 +146,7 @@ name_end_of(const char *raw, size_t len)
 	for (i = n > 6 ? n - 6 : 0; i < n; i++)
 		if (raw[i] == '\\')
 			return 0;	/* "\u00e9" ends with '9', decodes to 'é' */
-	if (c >= 'A' && c <= 'Z')
-		c = (char)(c - 'A' + 'a');
+	c = fold_ascii(c);
 	return ends_device_tag(c) ? 0 : c;
 }
 
@@ -140,7 +158,7 @@ att_rows_add(struct att_rows *r, const struct js_span vals[ATT_F__MAX],
 	struct att_str	*e;
 	const char	*p;
 	enum att_err	 rc;
-	size_t		 f;
+	size_t		 f, len;
 
 	if (r->n == r->cap && (rc = grow(r)) != ATT_OK)
 		return rc;
@@ -168,14 +186,11 @@ att_rows_add(struct att_rows *r, const struct js_span vals[ATT_F__MAX],
 		row->email_plain = memchr(p, '\\', e->len) == NULL;
 	}
 	if (row->email_plain && e->len > 0) {
-		while (e->len > 0 && is_blank(*p)) {
-			p++;
-			e->off++;
-			e->len--;
-		}
-		while (e->len > 0 && is_blank(p[e->len - 1]))
-			e->len--;
-		row->email_hash = hash_key(p, e->len, 1);
+		len = e->len;
+		trim(&p, &len);
+		e->off += (uint32_t)(p - (vals[ATT_F_EMAIL].p + 1));
+		e->len = (uint32_t)len;
+		row->email_hash = hash_key(p, len, 1);
 	}
 	if (row->f[ATT_F_ID].len > 0)
 		row->id_hash = hash_key(vals[ATT_F_ID].p + 1,
@@ -240,18 +255,6 @@ time_of(const char *text, const struct att_str *s)
 	memcpy(buf, text + s->off, s->len);
 	buf[s->len] = '\0';
 	return parse_utc_time(buf, &t) == 0 ? (int64_t)t : -1;
-}
-
-/* The span without the blanks around it. */
-static inline void
-trim(const char **p, size_t *len)
-{
-	while (*len > 0 && is_blank(**p)) {
-		(*p)++;
-		(*len)--;
-	}
-	while (*len > 0 && is_blank((*p)[*len - 1]))
-		(*len)--;
 }
 
 /* ---- names ------------------------------------------------------------- */
@@ -322,8 +325,7 @@ tidy(char *out, const char *in, size_t len, int fold)
 		if (blank)
 			out[j++] = ' ';
 		blank = 0;
-		out[j++] = (fold && c >= 'A' && c <= 'Z') ?
-		    (char)(c - 'A' + 'a') : c;
+		out[j++] = fold ? fold_ascii(c) : c;
 	}
 	j = drop_device_tag(out, j);
 	while (j > 0 && out[j - 1] == ' ')
@@ -806,9 +808,7 @@ name_may_match(const char *raw, size_t len, const char *target, size_t tlen)
 			if (j == tlen)
 				break;
 		}
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (target[j++] != c)
+		if (target[j++] != fold_ascii(c))
 			return not_plain(raw, i, len) ||
 			    not_plain(raw, i + 1, len);
 	}
