@@ -512,16 +512,10 @@ usable(const struct config *c, enum cfg_key k)
 static int
 status_word_ok(const char *v)
 {
-	const unsigned char	*p = (const unsigned char *)v;
-	size_t			 len = strlen(v), i;
+	size_t len = strlen(v);
 
-	if (len == 0 || len > 100 || u8_check(p, len) != NULL)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (p[i] < 0x20 || p[i] == 0x7f ||
-		    (p[i] == 0xc2 && p[i + 1] <= 0x9f))
-			return 0;
-	return 1;
+	return len > 0 && len <= 100 &&
+	    u8_check((const uint8_t *)v, len) == NULL && !has_control(v, len);
 }
 
 static void

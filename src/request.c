@@ -106,22 +106,13 @@ static int
 decode_text(struct js_span v, char *out, size_t outlen)
 {
 	struct buf	 text;
-	const unsigned char *p;
-	size_t		 i;
 	int		 rc = -1;
 
 	buf_init(&text, outlen - 1);
-	if (js_string_decode(v, &text) != JS_OK)
+	if (js_string_decode(v, &text) != JS_OK ||
+	    has_control(text.data ? text.data : "", text.len))
 		goto out;
-	p = (const unsigned char *)(text.data ? text.data : "");
-	for (i = 0; i < text.len; i++) {
-		if (p[i] < 0x20 || p[i] == 0x7f)
-			goto out;
-		/* U+0080..U+009F are C2 80..C2 9F in UTF-8. */
-		if (p[i] == 0xc2 && i + 1 < text.len && p[i + 1] <= 0x9f)
-			goto out;
-	}
-	memcpy(out, p, text.len);
+	memcpy(out, text.data ? text.data : "", text.len);
 	out[text.len] = '\0';
 	rc = 0;
 out:

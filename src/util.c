@@ -59,6 +59,19 @@ ascii_ncaseeq(const char *a, const char *b, size_t n)
 }
 
 int
+has_control(const char *s, size_t n)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] < 0x20 || p[i] == 0x7f ||
+		    (p[i] == 0xc2 && i + 1 < n && p[i + 1] <= 0x9f))
+			return 1;
+	return 0;
+}
+
+int
 ascii_visible(const char *s, size_t n)
 {
 	size_t i;

@@ -23,6 +23,12 @@ int	 parse_int(const char *s, long long min, long long max, long long *out);
 /* ASCII case-insensitive prefix test over n bytes. */
 int	 ascii_ncaseeq(const char *a, const char *b, size_t n);
 
+/*
+ * 1 if the n bytes of s (UTF-8) hold a control character: C0, DEL, or C1
+ * (U+0080..U+009F, C2 80..C2 9F), a NUL included.
+ */
+int	 has_control(const char *s, size_t n);
+
 /* 1 if every one of the n bytes of s is printable ASCII other than a space. */
 int	 ascii_visible(const char *s, size_t n);
 

@@ -1219,6 +1219,35 @@ test_ca_settings(void **state)
 	cfg_free(&c);
 }
 
+static void
+test_status_words(void **state)
+{
+	static const char *const bad[] = {
+		"No\x01Show", "No\x7fShow", "No\xc2\x85Show", "\xc3",
+		"\xed\xa0\x80", "\xc0\xaf",
+		"0123456789012345678901234567890123456789012345678901234567890"
+		"123456789012345678901234567890123456789X",
+	};
+	struct config	c;
+	size_t		i;
+
+	(void)state;
+	env_required();
+	env_set("ATTENDANCE_STATUS_NO_SHOW", "Client absent \xe2\x80\x94 r\xc3\xa9" "essayer");
+	load(&c);
+	assert_true(c.ok);
+	assert_string_equal(cfg_get(&c, CFG_ATTENDANCE_STATUS_COMPLETED),
+	    "Completed");
+	cfg_free(&c);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		env_set("ATTENDANCE_STATUS_NO_SHOW", bad[i]);
+		load(&c);
+		if (c.ok || c.problem[CFG_ATTENDANCE_STATUS_NO_SHOW] == NULL)
+			fail_msg("status word %zu accepted", i);
+		cfg_free(&c);
+	}
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -1249,6 +1278,7 @@ main(void)
 		T(test_timeout_bounds),
 		T(test_threads_bounds),
 		T(test_ca_settings),
+		T(test_status_words),
 		T(test_api_key_shape),
 		T(test_other_secret_shapes),
 		T(test_value_too_long),
