@@ -165,12 +165,40 @@ zapi_merge_finish(struct zapi_merge *m, struct buf *final)
 	return ZOOM_OK;
 }
 
+/* {api}/past_meetings/{id}{suffix} into url (reset first). 0 or -1. */
+static int
+meeting_url(struct buf *url, const char *api_base,
+    const struct meeting_id *id, const char *suffix)
+{
+	char enc[128];
+
+	buf_reset(url);
+	if (zapi_encode_id(id, enc, sizeof(enc)) < 0 ||
+	    buf_printf(url, "%s/past_meetings/%s%s", api_base, enc, suffix) !=
+	    BUF_OK)
+		return -1;
+	return 0;
+}
+
+/* GET s->url into s->answer: ZOOM_OK for a 200, else what it means. */
+static enum zoom_err
+get_ok(struct zoom_client *zc, struct zapi_scratch *s, const char *what,
+    int64_t deadline, struct zoom_info *info)
+{
+	enum zoom_err rc;
+
+	if ((rc = zc_get(zc, s->url.data, what, deadline, &s->answer,
+	    info)) != ZOOM_OK)
+		return rc;
+	return s->answer.status == 200 ? ZOOM_OK :
+	    zc_map_error(&s->answer, what, info);
+}
+
 enum zoom_err
 zapi_participants(struct zoom_client *zc, const char *api_base,
     const struct meeting_id *id, struct zapi_scratch *s, int64_t deadline,
     struct buf *out, struct att_rows *rows, struct zoom_info *info)
 {
-	char			 enc[128];
 	char			*pagetok = NULL;
 	struct xchg_answer	*a = &s->answer;
 	struct zapi_merge	 m;
@@ -178,24 +206,18 @@ zapi_participants(struct zoom_client *zc, const char *api_base,
 	int			 pages = 0;
 	size_t			 base_len;
 
-	buf_reset(&s->url);
 	zapi_merge_init(&m, &s->elems, &s->next_token, rows);
-	if (zapi_encode_id(id, enc, sizeof(enc)) < 0 ||
-	    buf_printf(&s->url, "%s/past_meetings/%s/participants?page_size=%d",
-	    api_base, enc, ZAPI_PAGE_SIZE) != BUF_OK) {
+	if (meeting_url(&s->url, api_base, id, "/participants") < 0 ||
+	    buf_printf(&s->url, "?page_size=%d", ZAPI_PAGE_SIZE) != BUF_OK) {
 		rc = ZOOM_ENOMEM;
 		goto out;
 	}
 	base_len = s->url.len;
 
 	for (;;) {
-		if ((rc = zc_get(zc, s->url.data, "participants", deadline, a,
-		    info)) != ZOOM_OK)
+		if ((rc = get_ok(zc, s, "participants", deadline, info)) !=
+		    ZOOM_OK)
 			goto out;
-		if (a->status != 200) {
-			rc = zc_map_error(a, "participants", info);
-			goto out;
-		}
 		if (zapi_merge_page(&m, a->body.data ? a->body.data : "",
 		    a->body.len) != ZOOM_OK) {
 			snprintf(info->why, sizeof(info->why),
@@ -242,19 +264,9 @@ get_meeting(struct zoom_client *zc, const char *api_base,
     const struct meeting_id *id, const char *suffix, const char *what,
     struct zapi_scratch *s, int64_t deadline, struct zoom_info *info)
 {
-	char		enc[128];
-	enum zoom_err	rc;
-
-	buf_reset(&s->url);
-	if (zapi_encode_id(id, enc, sizeof(enc)) < 0 ||
-	    buf_printf(&s->url, "%s/past_meetings/%s%s", api_base, enc,
-	    suffix) != BUF_OK)
+	if (meeting_url(&s->url, api_base, id, suffix) < 0)
 		return ZOOM_ENOMEM;
-	if ((rc = zc_get(zc, s->url.data, what, deadline, &s->answer,
-	    info)) != ZOOM_OK)
-		return rc;
-	return s->answer.status == 200 ? ZOOM_OK :
-	    zc_map_error(&s->answer, what, info);
+	return get_ok(zc, s, what, deadline, info);
 }
 
 /* A string member that is an ISO 8601 time, as epoch seconds; -1 if not. */
@@ -268,18 +280,6 @@ time_member(const cJSON *o, const char *name)
 	    parse_utc_time(v->valuestring, &t) < 0)
 		return -1;
 	return (int64_t)t;
-}
-
-/* A whole number member in [0, max]; -1 if absent or not that. */
-static long
-count_member(const cJSON *o, const char *name, double max)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) ||
-	    v->valuedouble > max || v->valuedouble != (double)(long)v->valuedouble)
-		return -1;
-	return (long)v->valuedouble;
 }
 
 enum zoom_err
@@ -365,14 +365,14 @@ zapi_meeting_record(struct zoom_client *zc, const char *api_base,
 	}
 	rec->found = 1;
 	/* Never a verdict from missing data: the count is what decides. */
-	if ((rec->participants_count = count_member(root, "participants_count",
+	if ((rec->participants_count = zc_json_count(root, "participants_count",
 	    1e9)) < 0) {
 		snprintf(info->why, sizeof(info->why),
 		    "meeting record without a participants_count");
 		rc = ZOOM_EBADRESP;
 		goto out;
 	}
-	rec->duration_min = count_member(root, "duration", 1e9);
+	rec->duration_min = zc_json_count(root, "duration", 1e9);
 	rec->start = time_member(root, "start_time");
 	rec->end = time_member(root, "end_time");
 	email = cJSON_GetObjectItemCaseSensitive(root, "user_email");

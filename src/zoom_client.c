@@ -198,20 +198,16 @@ scope_detail(const char *msg, struct zoom_info *info)
 	    "OAuth app.", scopes[0] ? scopes : SCOPE_NEEDED);
 }
 
-/*
- * Zoom's "code", when it is a whole number we could know; -1 otherwise.
- * A cast of 1e300 to long is undefined, and 3001.9 is no code of Zoom's.
- */
-static long
-zoom_code(const cJSON *root)
+long
+zc_json_count(const cJSON *o, const char *name, double max)
 {
-	const cJSON	*c = cJSON_GetObjectItemCaseSensitive(root, "code");
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, name);
 	double		 d;
 
-	if (!cJSON_IsNumber(c))
+	if (!cJSON_IsNumber(v))
 		return -1;
-	d = c->valuedouble;
-	if (!(d >= 0 && d <= ZOOM_CODE_MAX) || d != (double)(long)d)
+	d = v->valuedouble;
+	if (!(d >= 0 && d <= max) || d != (double)(long)d)
 		return -1;
 	return (long)d;
 }
@@ -227,7 +223,7 @@ zc_map_error(const struct xchg_answer *a, const char *what,
 
 	if (a->body.len > 0 &&
 	    (root = cJSON_ParseWithLength(a->body.data, a->body.len)) != NULL)
-		code = zoom_code(root);
+		code = zc_json_count(root, "code", ZOOM_CODE_MAX);
 	msg = root ? cJSON_GetObjectItemCaseSensitive(root, "message") : NULL;
 	snprintf(info->why, sizeof(info->why), "%s HTTP %ld code %ld", what,
 	    a->status, code);

@@ -13,6 +13,8 @@
 
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "buf.h"
 #include "exchange.h"
 #include "zoom_status.h"
@@ -52,6 +54,12 @@ enum zoom_err	 zc_get(struct zoom_client *zc, const char *url,
  */
 enum zoom_err	 zc_map_error(const struct xchg_answer *a, const char *what,
 		     struct zoom_info *info);
+
+/*
+ * The member name of o when it is a whole number from 0 to max, else -1.
+ * A cast of 1e300 to long is undefined, and 3001.9 is no code of Zoom's.
+ */
+long		 zc_json_count(const cJSON *o, const char *name, double max);
 
 /* The fetch the token store calls (ztok_fetch_fn); ctx is a zoom_client. */
 ztok_fetch_fn	 zc_fetch_token;
