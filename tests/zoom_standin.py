@@ -1199,32 +1199,29 @@ class Handler(BaseHTTPRequestHandler):
         return 404, {"code": 3001, "message": "Meeting does not exist: %s."
                      % urllib.parse.unquote(seg)}
 
-    def meeting_answer(self):
-        """GET /past_meetings/{id}: the record, or 404 code 3001."""
+    def meeting_lookup(self, table, shape):
+        """The meeting of the path's segment looked up in table: 200 with
+        shape(entry), or 404 code 3001 for one Zoom does not know."""
         refused = self.rest_refusal()
         if refused:
             return refused
         seg = self.url.path.split("/")[3]
         meeting = self.state.by_segment.get(_norm_pct(seg))
         self.meeting = meeting
-        rec = self.state.records.get(meeting)
-        if rec is None:
+        entry = table.get(meeting)
+        if entry is None:
             return self.not_found(seg)
-        return 200, rec
+        return 200, shape(entry)
+
+    def meeting_answer(self):
+        """GET /past_meetings/{id}: the record, or 404 code 3001."""
+        return self.meeting_lookup(self.state.records, lambda rec: rec)
 
     def instances_answer(self):
         """GET /past_meetings/{id}/instances: a numeric meeting's ended
         occurrences; 404 code 3001 for one Zoom does not know."""
-        refused = self.rest_refusal()
-        if refused:
-            return refused
-        seg = self.url.path.split("/")[3]
-        meeting = self.state.by_segment.get(_norm_pct(seg))
-        self.meeting = meeting
-        inst = self.state.instances.get(meeting)
-        if inst is None:
-            return self.not_found(seg)
-        return 200, {"meetings": inst}
+        return self.meeting_lookup(self.state.instances,
+                                   lambda inst: {"meetings": inst})
 
     def token_answer(self):
         st = self.state

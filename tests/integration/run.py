@@ -3487,6 +3487,21 @@ def after_case(h):
     return "; ".join(problems) or None
 
 
+def report_ok(note, t0):
+    """A case passed: "ok", with its note and, past 2 s, how long."""
+    took = time.monotonic() - t0
+    extra = [note] if note else []
+    if took > 2:
+        extra.append("%.1f s" % took)
+    print("ok" + (" (%s)" % ", ".join(extra) if extra else ""))
+
+
+def report_error(e):
+    """A case raised something else than Failure: what, and where."""
+    tb = traceback.extract_tb(e.__traceback__)[-1]
+    print("FAIL: %s: %s (line %d)" % (type(e).__name__, e, tb.lineno))
+
+
 def suite_args(doc, all_cases, kept):
     """The command line the suites share (--bin, --only, --list, --keep)
     and SIGTERM as an interrupt. (args, the cases chosen), or an exit
@@ -3564,17 +3579,11 @@ def main():
                 continue
             except Exception as e:
                 failed += 1
-                tb = traceback.extract_tb(e.__traceback__)[-1]
-                print("FAIL: %s: %s (line %d)" % (type(e).__name__, e,
-                                                  tb.lineno))
+                report_error(e)
                 after_case(h)
                 continue
             passed += 1
-            took = time.monotonic() - t0
-            extra = [note] if note else []
-            if took > 2:
-                extra.append("%.1f s" % took)
-            print("ok" + (" (%s)" % ", ".join(extra) if extra else ""))
+            report_ok(note, t0)
     except KeyboardInterrupt:
         print("\ninterrupted")
         failed += 1

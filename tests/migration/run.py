@@ -45,7 +45,6 @@ import shutil
 import subprocess
 import sys
 import time
-import traceback
 import urllib.parse
 
 sys.dont_write_bytecode = True
@@ -599,11 +598,7 @@ def main():
             print("FAIL: %s" % e)
             raise Setup(None)
         passed += 1
-        took = time.monotonic() - t0
-        extra = [note] if note else []
-        if took > 2:
-            extra.append("%.1f s" % took)
-        print("ok" + (" (%s)" % ", ".join(extra) if extra else ""))
+        it.report_ok(note, t0)
 
     try:
         node = [None]
@@ -653,9 +648,7 @@ def main():
                 continue
             except Exception as e:
                 failed += 1
-                tb = traceback.extract_tb(e.__traceback__)[-1]
-                print("FAIL: %s: %s (line %d)" % (type(e).__name__, e,
-                                                  tb.lineno))
+                it.report_error(e)
                 continue
             finally:
                 m.stop_app()
@@ -663,11 +656,7 @@ def main():
                 print("skipped (%s)" % note[6:])
                 continue
             passed += 1
-            took = time.monotonic() - t0
-            extra = [note] if note else []
-            if took > 2:
-                extra.append("%.1f s" % took)
-            print("ok" + (" (%s)" % ", ".join(extra) if extra else ""))
+            it.report_ok(note, t0)
     except Setup:
         failed += 1
     except KeyboardInterrupt:
