@@ -17,8 +17,8 @@ WARN		= -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
 		  -Wmissing-prototypes -Wwrite-strings -Wformat=2 -Wno-format-nonliteral
 HARDEN		= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 CFLAGS		?= -O2 -g
-DEP_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags fcgi libcurl libcjson 2>/dev/null)
-DEP_LIBS	:= $(shell $(PKG_CONFIG) --libs fcgi libcurl libcjson 2>/dev/null || echo "-lfcgi -lcurl -lcjson")
+DEP_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags fcgi libcurl libcjson libcrypto 2>/dev/null)
+DEP_LIBS	:= $(shell $(PKG_CONFIG) --libs fcgi libcurl libcjson libcrypto 2>/dev/null || echo "-lfcgi -lcurl -lcjson -lcrypto")
 ALL_CFLAGS	= $(STD) $(WARN) $(HARDEN) $(CFLAGS) $(DEP_CFLAGS) -DZA_VERSION='"$(VERSION)"' -MMD -MP
 ALL_LDFLAGS	= -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 # libunistring ships no pkg-config file.
@@ -27,7 +27,8 @@ LIBS		= $(DEP_LIBS) -lunistring -lpthread -lm
 # Every module but main.c; unit tests and fuzz targets link these.
 LIB_SRCS	= src/buf.c src/util.c src/json_scan.c src/config.c src/auth.c \
 		  src/request.c src/response.c src/log.c src/exchange.c src/zoom_token.c \
-		  src/zoom_client.c src/zoom_api.c src/attendance.c src/handler.c src/fcgi_server.c
+		  src/zoom_client.c src/zoom_api.c src/attendance.c src/handler.c src/fcgi_server.c \
+		  src/job.c src/spool.c src/cal_webhook.c src/notion.c src/workflow.c
 LIB_OBJS	= $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 MAIN_OBJ	= $(BUILD)/main.o
 

@@ -49,6 +49,26 @@ static const struct cfg_def defs[CFG__MAX] = {
 					/* CFG_ATTENDANCE_STATUS_NEVER_HELD */
 	{ "ATTENDANCE_STATUS_COACH_NO_SHOW", 0, 0, "Coach No Show" },
 					/* CFG_ATTENDANCE_STATUS_COACH_NO_SHOW */
+	{ "WORKFLOW_SPOOL_DIR", 0, 0, NULL },		/* CFG_WORKFLOW_SPOOL_DIR */
+	{ "WORKFLOW_RETRY_FIRST", 0, 0, "120" },	/* CFG_WORKFLOW_RETRY_FIRST */
+	{ "WORKFLOW_MAX_WAIT", 0, 0, "21600" },		/* CFG_WORKFLOW_MAX_WAIT */
+	{ "CAL_WEBHOOK_SECRET", 0, 1, NULL },		/* CFG_CAL_WEBHOOK_SECRET */
+	{ "CAL_ALLOW_UNSIGNED", 0, 0, "0" },		/* CFG_CAL_ALLOW_UNSIGNED */
+	{ "NOTION_API_BASE", 0, 0, "https://api.notion.com/v1" },
+							/* CFG_NOTION_API_BASE */
+	{ "NOTION_TOKEN", 0, 1, NULL },			/* CFG_NOTION_TOKEN */
+	{ "NOTION_DATABASE_ID", 0, 0, NULL },		/* CFG_NOTION_DATABASE_ID */
+	{ "NOTION_PROP_BOOKING_UID", 0, 0, "Cal Booking UID" },
+					/* CFG_NOTION_PROP_BOOKING_UID */
+	{ "NOTION_PROP_ZOOM_ID", 0, 0, "Zoom Meet ID" },
+					/* CFG_NOTION_PROP_ZOOM_ID */
+	{ "NOTION_PROP_COACH_EMAIL", 0, 0, "Coach Email" },
+					/* CFG_NOTION_PROP_COACH_EMAIL */
+	{ "NOTION_PROP_CLIENT_EMAIL", 0, 0, "Client Email" },
+					/* CFG_NOTION_PROP_CLIENT_EMAIL */
+	{ "NOTION_PROP_STATUS", 0, 0, "Status" },	/* CFG_NOTION_PROP_STATUS */
+	{ "NOTION_PROP_CHECKED_AT", 0, 0, NULL },	/* CFG_NOTION_PROP_CHECKED_AT */
+	{ "NOTION_STATUS_PENDING", 0, 0, NULL },	/* CFG_NOTION_STATUS_PENDING */
 };
 
 static const char *const src_names[CFG_SRC__MAX] = {
@@ -518,6 +538,80 @@ status_word_ok(const char *v)
 	    u8_check((const uint8_t *)v, len) == NULL && !has_control(v, len);
 }
 
+/* A Notion database id: 32 hex digits, with or without the UUID dashes. */
+static int
+notion_id_ok(const char *v)
+{
+	size_t	hex = 0;
+
+	for (; *v != '\0'; v++) {
+		if (isxdigit((unsigned char)*v))
+			hex++;
+		else if (*v != '-')
+			return 0;
+	}
+	return hex == 32;
+}
+
+/*
+ * The workflow's settings (WORKFLOW_*, CAL_*, NOTION_*): checked always,
+ * required only once WORKFLOW_SPOOL_DIR turns the workflow on, so that a
+ * responder serving the endpoint alone needs none of them.
+ */
+static void
+validate_workflow(struct config *c)
+{
+	long long	 n;
+	int		 k;
+	char		*v;
+
+	c->workflow = c->val[CFG_WORKFLOW_SPOOL_DIR] != NULL;
+	if ((v = usable(c, CFG_WORKFLOW_SPOOL_DIR)) != NULL && v[0] != '/')
+		c->problem[CFG_WORKFLOW_SPOOL_DIR] = "not an absolute path";
+	if ((v = usable(c, CFG_WORKFLOW_RETRY_FIRST)) != NULL) {
+		if (parse_int(v, 1, 3600, &n) < 0)
+			c->problem[CFG_WORKFLOW_RETRY_FIRST] =
+			    "not a whole number of seconds from 1 to 3600";
+		else
+			c->retry_first_s = (long)n;
+	}
+	if ((v = usable(c, CFG_WORKFLOW_MAX_WAIT)) != NULL) {
+		if (parse_int(v, 1, 604800, &n) < 0)
+			c->problem[CFG_WORKFLOW_MAX_WAIT] =
+			    "not a whole number of seconds from 1 to 604800";
+		else
+			c->max_wait_s = (long)n;
+	}
+	if ((v = usable(c, CFG_CAL_ALLOW_UNSIGNED)) != NULL) {
+		if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
+			c->problem[CFG_CAL_ALLOW_UNSIGNED] = "not 0 or 1";
+		else
+			c->allow_unsigned = v[0] == '1';
+	}
+	if ((v = usable(c, CFG_NOTION_TOKEN)) != NULL && !is_token_text(v))
+		c->problem[CFG_NOTION_TOKEN] =
+		    "holds spaces or non-printable characters";
+	if ((v = usable(c, CFG_NOTION_DATABASE_ID)) != NULL && !notion_id_ok(v))
+		c->problem[CFG_NOTION_DATABASE_ID] =
+		    "not 32 hexadecimal digits (dashes allowed)";
+	for (k = CFG_NOTION_PROP_BOOKING_UID; k <= CFG_NOTION_STATUS_PENDING; k++)
+		if ((v = usable(c, (enum cfg_key)k)) != NULL &&
+		    !status_word_ok(v))
+			c->problem[k] = "not 1 to 100 bytes of UTF-8 text "
+			    "without control characters";
+	if (!c->workflow)
+		return;
+	if (c->src[CFG_NOTION_TOKEN] == CFG_SRC_NONE)
+		c->problem[CFG_NOTION_TOKEN] =
+		    "missing (needed by WORKFLOW_SPOOL_DIR)";
+	if (c->src[CFG_NOTION_DATABASE_ID] == CFG_SRC_NONE)
+		c->problem[CFG_NOTION_DATABASE_ID] =
+		    "missing (needed by WORKFLOW_SPOOL_DIR)";
+	if (c->src[CFG_CAL_WEBHOOK_SECRET] == CFG_SRC_NONE && !c->allow_unsigned)
+		c->problem[CFG_CAL_WEBHOOK_SECRET] = "missing (needed by "
+		    "WORKFLOW_SPOOL_DIR unless CAL_ALLOW_UNSIGNED=1)";
+}
+
 static void
 validate(struct config *c)
 {
@@ -562,6 +656,15 @@ validate(struct config *c)
 			v[--len] = '\0';
 	}
 	c->allow_http = http_token || http_api;
+	if ((v = usable(c, CFG_NOTION_API_BASE)) != NULL) {
+		if ((why = check_url(v, &http_api)) != NULL)
+			c->problem[CFG_NOTION_API_BASE] = why;
+		else if (http_api && c->val[CFG_WORKFLOW_SPOOL_DIR] != NULL)
+			c->allow_http = 1;
+		len = strlen(v);
+		while (len > 0 && v[len - 1] == '/')
+			v[--len] = '\0';
+	}
 
 	if ((v = usable(c, CFG_ZOOM_TIMEOUT_MS)) != NULL) {
 		if (parse_int(v, 100, 600000, &n) < 0)
@@ -585,6 +688,7 @@ validate(struct config *c)
 		    !status_word_ok(v))
 			c->problem[k] = "not 1 to 100 bytes of UTF-8 text "
 			    "without control characters";
+	validate_workflow(c);
 	if ((v = usable(c, CFG_ZOOM_ATTENDEES_THREADS)) != NULL) {
 		if (parse_int(v, 1, 256, &n) < 0)
 			c->problem[CFG_ZOOM_ATTENDEES_THREADS] =

@@ -32,6 +32,21 @@ enum cfg_key {
 	CFG_ATTENDANCE_STATUS_NO_SHOW,
 	CFG_ATTENDANCE_STATUS_NEVER_HELD,
 	CFG_ATTENDANCE_STATUS_COACH_NO_SHOW,
+	CFG_WORKFLOW_SPOOL_DIR,		/* the workflow is on when set */
+	CFG_WORKFLOW_RETRY_FIRST,
+	CFG_WORKFLOW_MAX_WAIT,
+	CFG_CAL_WEBHOOK_SECRET,
+	CFG_CAL_ALLOW_UNSIGNED,
+	CFG_NOTION_API_BASE,
+	CFG_NOTION_TOKEN,
+	CFG_NOTION_DATABASE_ID,
+	CFG_NOTION_PROP_BOOKING_UID,
+	CFG_NOTION_PROP_ZOOM_ID,
+	CFG_NOTION_PROP_COACH_EMAIL,
+	CFG_NOTION_PROP_CLIENT_EMAIL,
+	CFG_NOTION_PROP_STATUS,
+	CFG_NOTION_PROP_CHECKED_AT,
+	CFG_NOTION_STATUS_PENDING,
 	CFG__MAX
 };
 
@@ -59,7 +74,11 @@ struct config {
 	/* Parsed forms, valid when ok. */
 	long		 timeout_ms;		/* whole budget of one request */
 	int		 threads;		/* FastCGI worker threads */
-	int		 allow_http;		/* both URLs are loopback http:// */
+	int		 allow_http;		/* a URL is loopback http:// */
+	int		 workflow;		/* WORKFLOW_SPOOL_DIR is set */
+	long		 retry_first_s;		/* WORKFLOW_RETRY_FIRST */
+	long		 max_wait_s;		/* WORKFLOW_MAX_WAIT */
+	int		 allow_unsigned;	/* CAL_ALLOW_UNSIGNED=1 */
 };
 
 /*

@@ -493,7 +493,8 @@ xchg_perform(struct exchange *x, const struct xchg_request *rq,
 		if (cc != CURLE_OK && !is_transient(cc))
 			return XCHG_ECONNECT;
 		wait = retry_wait(x, cc, a, attempt);
-		if (wait < 0 || attempt >= XCHG_MAX_ATTEMPTS ||
+		if (wait < 0 || attempt >= (rq->max_attempts > 0 ?
+		    rq->max_attempts : XCHG_MAX_ATTEMPTS) ||
 		    sleep_within(wait, deadline) < 0)
 			return cc == CURLE_OK ? XCHG_OK : XCHG_ECONNECT;
 	}

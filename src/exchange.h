@@ -56,6 +56,7 @@ struct xchg_request {
 	const char		*body;		/* NULL for none */
 	size_t			 body_len;
 	const char		*trace_header;	/* e.g. "x-zm-trackingid" */
+	int			 max_attempts;	/* 0: XCHG_MAX_ATTEMPTS */
 };
 
 struct exchange {

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "util.h"
 #include "exchange.h"
+#include "workflow.h"
 
 #define THREAD_STACK	(256 * 1024)	/* handler frames are small */
 #define LISTEN_BACKLOG	1024
@@ -308,12 +309,18 @@ fcgi_serve(struct app *app, int listen_fd)
 		started++;
 	}
 	pthread_attr_destroy(&attr);
+	/* The meeting-ended jobs: one thread, beside the workers. */
+	if (rc == 0 && wf_start(app) < 0) {
+		log_warnx("cannot start the workflow's job thread");
+		rc = 1;
+	}
 	if (rc != 0)
 		stop_all(&srv);
 	for (i = 0; i < started; i++) {
 		pthread_join(tids[i], NULL);
 		worker_free(&ta[i].w);
 	}
+	wf_stop(app);
 	free(ta);
 	free(tids);
 	close(srv.stop_fd);

@@ -1,23 +1,29 @@
 /* handler.c - the request pipeline: method, key, body, id, Zoom, answer. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
 
 #include "auth.h"
+#include "cal_webhook.h"
 #include "handler.h"
 #include "log.h"
 #include "request.h"
 #include "util.h"
+#include "workflow.h"
 #include "zoom_api.h"
 
 #define WIRE_KEEP	(128 * 1024)	/* answer buffer kept between requests */
 #define ATTENDANCE_RETRY_S 60		/* Retry-After when rows are not ready */
+#define CAL_ROUTE	"/api/cal/meeting-ended"
 
 int
 worker_init(struct worker *w, struct app *app)
 {
 	memset(w, 0, sizeof(*w));
 	w->app = app;
-	buf_init(&w->body, REQ_MAX_BODY);
+	buf_init(&w->body, CAL_MAX_BODY);	/* the larger of the routes' */
 	buf_init(&w->wire, RESP_MAX_BODY + 4096);
 	zapi_scratch_init(&w->scratch);
 	att_rows_init(&w->rows);
@@ -75,8 +81,9 @@ static const enum resp_kind req_to_resp[REQ__MAX] = {
 	RESP_INVALID_START_TIME, /* REQ_ESTART_TIME */
 };
 
+/* Any of the paths the web server passes ends in suffix. */
 static int
-any_healthz(const struct req_io *io)
+any_path(const struct req_io *io, const char *suffix)
 {
 	static const char *const names[] = {
 		"DOCUMENT_URI", "PATH_INFO", "REQUEST_URI", "SCRIPT_NAME"
@@ -84,7 +91,7 @@ any_healthz(const struct req_io *io)
 	size_t i;
 
 	for (i = 0; i < ARRAY_LEN(names); i++)
-		if (req_is_healthz(io->param(io->ctx, names[i])))
+		if (req_path_ends(io->param(io->ctx, names[i]), suffix))
 			return 1;
 	return 0;
 }
@@ -94,7 +101,7 @@ any_healthz(const struct req_io *io)
  * response kind to send on failure, or RESP_OK.
  */
 static enum resp_kind
-read_body(struct worker *w, const struct req_io *io)
+read_body(struct worker *w, const struct req_io *io, long long limit)
 {
 	long long	 want;
 	long		 n;
@@ -103,7 +110,7 @@ read_body(struct worker *w, const struct req_io *io)
 	buf_reset(&w->body);
 	if (req_content_length(io->param(io->ctx, "CONTENT_LENGTH"), &want) < 0)
 		return RESP_BAD_JSON;
-	if (want > REQ_MAX_BODY)
+	if (want > limit)
 		return RESP_TOO_LARGE;
 	while ((long long)w->body.len < want) {
 		size_t left = (size_t)want - w->body.len;
@@ -136,55 +143,180 @@ add_attendance(struct worker *w, const struct att_result *res,
 	return 0;
 }
 
-/*
- * Everything that asks Zoom: the occurrence for startTime, the
- * participants, and when coach or client is named, the verdict (from
- * the meeting's record when Zoom lists no rows). The answer's body goes
- * into resp->body; returns RESP_OK or the error to send, with info
- * saying why. Never a verdict from an error or from missing data.
- */
-static enum resp_kind
-ask_zoom(struct worker *w, const struct req_body *rq, int64_t deadline,
-    struct response *resp, struct zoom_info *info)
+enum resp_kind
+zoom_attendance(struct worker *w, const struct req_body *rq, int64_t deadline,
+    struct buf *body, struct att_result *res, int *absent,
+    struct zoom_info *info)
 {
 	struct app		*app = w->app;
 	const char		*api = cfg_get(&app->cfg, CFG_ZOOM_API_BASE);
 	struct meeting_id	 id = rq->id;
 	struct att_record	 rec;
-	struct att_result	 res;
 	int			 verdict = rq->att.coach.given ||
 				    rq->att.client.given;
 	enum zoom_err		 ze;
 
+	*absent = 0;
 	/* A numeric id alone means the latest occurrence: pick by time. */
 	if (rq->has_start && !id.is_uuid &&
 	    (ze = zapi_occurrence(&w->zoom, api, &rq->id, rq->start_time,
 	    &w->scratch, deadline, &id, info)) != ZOOM_OK)
 		return zoom_to_resp[ze];
 	ze = zapi_participants(&w->zoom, api, &id, &w->scratch, deadline,
-	    &resp->body, verdict ? &w->rows : NULL, info);
+	    body, verdict ? &w->rows : NULL, info);
 	if (ze != ZOOM_OK)
 		return zoom_to_resp[ze];
 	if (!verdict)
 		return RESP_OK;
-	if (w->rows.n > 0) {
-		if (att_decide(&w->rows, resp->body.data + w->rows.text_off,
-		    &rq->att, &res) != ATT_OK)
-			return RESP_INTERNAL;
-	} else {
-		/* No rows is not "nobody came": ask the meeting's record. */
-		if ((ze = zapi_meeting_record(&w->zoom, api, &id, &w->scratch,
-		    deadline, &rec, info)) != ZOOM_OK)
-			return zoom_to_resp[ze];
-		if (att_from_record(&rq->att, &rec, &res) < 0) {
-			snprintf(info->why, sizeof(info->why),
-			    "no rows yet for %ld participants",
-			    rec.participants_count);
-			info->retry_after = ATTENDANCE_RETRY_S;
-			return RESP_ATTENDANCE_NOT_READY;
-		}
+	if (w->rows.n > 0)
+		return att_decide(&w->rows, body->data + w->rows.text_off,
+		    &rq->att, res) != ATT_OK ? RESP_INTERNAL : RESP_OK;
+	/* No rows is not "nobody came": ask the meeting's record. */
+	if ((ze = zapi_meeting_record(&w->zoom, api, &id, &w->scratch,
+	    deadline, &rec, info)) != ZOOM_OK)
+		return zoom_to_resp[ze];
+	if (att_from_record(&rq->att, &rec, res) < 0) {
+		snprintf(info->why, sizeof(info->why),
+		    "no rows yet for %ld participants", rec.participants_count);
+		info->retry_after = ATTENDANCE_RETRY_S;
+		return RESP_ATTENDANCE_NOT_READY;
 	}
+	*absent = !rec.found;
+	return RESP_OK;
+}
+
+/*
+ * The endpoint's Zoom part: the participants into resp->body and, when
+ * coach or client is named, the attendance object spliced in.
+ */
+static enum resp_kind
+ask_zoom(struct worker *w, const struct req_body *rq, int64_t deadline,
+    struct response *resp, struct zoom_info *info)
+{
+	struct att_result	 res;
+	enum resp_kind		 kind;
+	int			 absent;
+
+	kind = zoom_attendance(w, rq, deadline, &resp->body, &res, &absent,
+	    info);
+	if (kind != RESP_OK || !(rq->att.coach.given || rq->att.client.given))
+		return kind;
 	return add_attendance(w, &res, &resp->body) < 0 ? RESP_INTERNAL : RESP_OK;
+}
+
+/* The 202 answer's body: {"accepted": true, "uid": ..., "job": ...}. */
+static void
+cal_accepted(struct response *resp, const char *uid, const char *job)
+{
+	cJSON	*o;
+	char	*text = NULL;
+
+	if ((o = cJSON_CreateObject()) != NULL &&
+	    cJSON_AddTrueToObject(o, "accepted") != NULL &&
+	    cJSON_AddStringToObject(o, "uid", uid) != NULL &&
+	    cJSON_AddStringToObject(o, "job", job) != NULL)
+		text = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	if (text == NULL) {
+		resp_error(resp, RESP_INTERNAL, NULL);
+		return;
+	}
+	buf_reset(&resp->body);
+	if (buf_addstr(&resp->body, text) == BUF_OK)
+		resp_accepted(resp);
+	else
+		resp_error(resp, RESP_INTERNAL, NULL);
+	cJSON_free(text);
+}
+
+/*
+ * POST /api/cal/meeting-ended: Cal.com's MEETING_ENDED webhook. The
+ * signature, then the payload, then the job durably in the spool, and
+ * only then 202; the job itself runs later (workflow.c). No Zoom or
+ * Notion call happens here.
+ */
+static void
+handle_cal(struct worker *w, const struct req_io *io, const char *method,
+    struct response *resp)
+{
+	struct app	*app = w->app;
+	struct job	 job;
+	enum resp_kind	 kind;
+	enum cal_sig	 sig = CAL_SIG_BAD;
+	const char	*field, *state = "-", *body;
+	char		 detail[160], uid[72];
+	int64_t		 start = now_ms();
+
+	job.uid[0] = '\0';
+	if (!app->cfg.workflow) {
+		resp_error(resp, RESP_WORKFLOW_OFF, NULL);
+		goto log;
+	}
+	if (strcmp(method, "POST") != 0) {
+		resp_error(resp, RESP_METHOD, NULL);
+		goto log;
+	}
+	if ((kind = read_body(w, io, CAL_MAX_BODY)) != RESP_OK) {
+		resp_error(resp, kind, kind == RESP_TOO_LARGE ?
+		    "The body is larger than 256 KiB." : "The body is shorter "
+		    "than its Content-Length, or that length is invalid.");
+		goto log;
+	}
+	body = w->body.data != NULL ? w->body.data : "";
+	sig = cal_check_signature(cfg_get(&app->cfg, CFG_CAL_WEBHOOK_SECRET),
+	    app->cfg.allow_unsigned, io->param(io->ctx, CAL_SIG_HEADER), body,
+	    w->body.len);
+	if (sig == CAL_SIG_BAD) {
+		resp_error(resp, RESP_BAD_SIGNATURE, NULL);
+		goto log;
+	}
+	switch (cal_parse(body, w->body.len, (int64_t)time(NULL),
+	    app->cfg.max_wait_s, &job, &field)) {
+	case CAL_EJSON:
+		resp_error(resp, RESP_BAD_JSON, "The body is not a JSON object.");
+		goto log;
+	case CAL_EUID:
+		resp_error(resp, RESP_BAD_UID, NULL);
+		goto log;
+	case CAL_EPAYLOAD:
+		snprintf(detail, sizeof(detail), "%s is missing or is not what "
+		    "Cal.com sends.", field);
+		resp_error(resp, RESP_BAD_PAYLOAD, detail);
+		goto log;
+	case CAL_IGNORED:
+		state = "ignored";
+		buf_reset(&resp->body);
+		if (buf_addstr(&resp->body, "{\"ignored\":true,\"reason\":"
+		    "\"not a MEETING_ENDED event\"}") == BUF_OK)
+			resp_accepted(resp);
+		goto log;
+	case CAL_OK:
+		break;
+	}
+	switch (app->spool_ok ? spool_add(&app->spool, &job) : SPOOL_EIO) {
+	case SPOOL_ADDED:
+		state = "new";
+		wf_wake(app);
+		break;
+	case SPOOL_DUPLICATE:
+		state = "duplicate";
+		break;
+	case SPOOL_ALREADY_DONE:
+		state = "done";
+		break;
+	case SPOOL_EIO:
+		state = "not-stored";
+		resp_error(resp, RESP_SPOOL, NULL);
+		goto log;
+	}
+	cal_accepted(resp, job.uid, state);
+log:
+	log_warnx("%s status=%d route=meeting-ended uid=%s job=%s "
+	    "signature=%s ms=%lld", method, resp->status,
+	    job.uid[0] ? log_safe(job.uid, uid, sizeof(uid)) : "-", state,
+	    sig == CAL_SIG_OK ? "ok" : sig == CAL_SIG_UNSIGNED ?
+	    "unsigned(CAL_ALLOW_UNSIGNED=1)" : "bad",
+	    (long long)(now_ms() - start));
 }
 
 void
@@ -209,9 +341,13 @@ handle_request(struct worker *w, const struct req_io *io, struct response *resp)
 		goto log;
 	}
 	if ((strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) &&
-	    any_healthz(io)) {
+	    any_path(io, "/healthz")) {
 		resp_error(resp, RESP_HEALTHZ, NULL);
 		goto log;
+	}
+	if (any_path(io, CAL_ROUTE)) {
+		handle_cal(w, io, method, resp);
+		return;
 	}
 	if (strcmp(method, "POST") != 0) {
 		resp_error(resp, RESP_METHOD, NULL);
@@ -226,7 +362,7 @@ handle_request(struct worker *w, const struct req_io *io, struct response *resp)
 		resp_error(resp, RESP_MEDIA_TYPE, NULL);
 		goto log;
 	}
-	if ((kind = read_body(w, io)) != RESP_OK) {
+	if ((kind = read_body(w, io, REQ_MAX_BODY)) != RESP_OK) {
 		resp_error(resp, kind, kind == RESP_BAD_JSON ?
 		    "The body is shorter than its Content-Length, or that "
 		    "length is invalid." : NULL);

@@ -6,16 +6,23 @@
 #define ZA_HANDLER_H
 
 #include "config.h"
+#include "request.h"
+#include "spool.h"
 #include "response.h"
 #include "zoom_api.h"
 #include "zoom_client.h"
 #include "zoom_token.h"
+
+struct wf_runner;
 
 /* Process-wide state, built before the first request. */
 struct app {
 	struct config		 cfg;
 	struct zoom_tokens	 tokens;	/* valid when cfg.ok */
 	const char		*words[ATT__STATUS_MAX]; /* status words, from cfg */
+	struct spool		 spool;		/* when cfg.workflow and spool_ok */
+	int			 spool_ok;
+	struct wf_runner	*runner;	/* FastCGI's job thread, or NULL */
 };
 
 /* Point app->words at the configured status words (after cfg_load). */
@@ -41,6 +48,17 @@ struct req_io {
 
 int	 worker_init(struct worker *w, struct app *app);
 void	 worker_free(struct worker *w);
+
+/*
+ * Ask Zoom about a meeting: the participants (merged) into body and, when
+ * rq names a coach or a client, the verdict into res. *absent when that
+ * verdict only says Zoom has no trace of the meeting (no rows, no
+ * record). RESP_OK, or the error kind (info says why, and for
+ * RESP_RATE_LIMITED and RESP_ATTENDANCE_NOT_READY, when to retry).
+ */
+enum resp_kind	 zoom_attendance(struct worker *w, const struct req_body *rq,
+		     int64_t deadline, struct buf *body, struct att_result *res,
+		     int *absent, struct zoom_info *info);
 
 /* Fill resp (initialised by the caller) and log one line. */
 void	 handle_request(struct worker *w, const struct req_io *io,

@@ -20,15 +20,18 @@
 #include "log.h"
 #include "request.h"
 #include "util.h"
+#include "workflow.h"
 
 #define MMAP_THRESHOLD	(128 * 1024)	/* glibc's default, but fixed */
 #define CGI_DRAIN_MAX	(64LL * 1024 * 1024) /* unread CGI body read before exit */
 
 static const char usage[] =
 "usage: zoom-attendees [--listen ADDRESS [--socket-mode MODE]] [--check-config]\n"
+"                      [--drain] [--jobs] [--retry-failed [UID]]\n"
 "                      [--help] [--version]\n"
 "\n"
-"FastCGI responder for POST /api/zoom/get-meeting-attendees.\n"
+"FastCGI responder for POST /api/zoom/get-meeting-attendees and for\n"
+"Cal.com's MEETING_ENDED webhook, POST /api/cal/meeting-ended.\n"
 "\n"
 "  --listen ADDRESS  serve FastCGI on ADDRESS: host:port, :port or a unix\n"
 "                    socket path. Without it the program serves FastCGI on\n"
@@ -40,6 +43,13 @@ static const char usage[] =
 "                    without it, what the umask leaves.\n"
 "  --check-config    report every setting (never its value) and exit\n"
 "                    non-zero when the configuration is incomplete.\n"
+"  --drain           run every due meeting-ended job once, then exit (CGI\n"
+"                    hosts: from cron, e.g. every 2 minutes).\n"
+"  --jobs            list the jobs in WORKFLOW_SPOOL_DIR: pending (next\n"
+"                    attempt, last error), failed (why), done.\n"
+"  --retry-failed [UID]\n"
+"                    put failed jobs (all, or the booking UID's) back to\n"
+"                    pending, due now.\n"
 "  --help            this text.\n"
 "  --version         the version.\n"
 "\n"
@@ -47,7 +57,9 @@ static const char usage[] =
 "file (ZOOM_ATTENDEES_CONFIG, or zoom-attendees.conf beside the binary):\n"
 "  INTERNAL_API_KEY, ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET\n"
 "  (required); ZOOM_TOKEN_URL, ZOOM_API_BASE, ZOOM_TIMEOUT_MS,\n"
-"  ZOOM_TOKEN_CACHE, ZOOM_ATTENDEES_THREADS. See zoom-attendees(8).\n";
+"  ZOOM_TOKEN_CACHE, ZOOM_ATTENDEES_THREADS; for the workflow\n"
+"  WORKFLOW_SPOOL_DIR, CAL_WEBHOOK_SECRET, NOTION_TOKEN, NOTION_DATABASE_ID\n"
+"  and more. See zoom-attendees(8).\n";
 
 /* ---- plain CGI (RFC 3875) -------------------------------------------- */
 
@@ -147,7 +159,9 @@ main(int argc, char *argv[])
 {
 	struct app	 app;
 	const char	*listen_addr = NULL;
+	const char	*retry_uid = NULL;
 	int		 i, check = 0, fastcgi, listen_fd, rc = 0;
+	int		 drain = 0, jobs = 0, retry = 0;
 	int		 socket_mode = -1;
 
 	for (i = 1; i < argc; i++) {
@@ -159,6 +173,14 @@ main(int argc, char *argv[])
 			return 0;
 		} else if (strcmp(argv[i], "--check-config") == 0) {
 			check = 1;
+		} else if (strcmp(argv[i], "--drain") == 0) {
+			drain = 1;
+		} else if (strcmp(argv[i], "--jobs") == 0) {
+			jobs = 1;
+		} else if (strcmp(argv[i], "--retry-failed") == 0) {
+			retry = 1;
+			if (i + 1 < argc && argv[i + 1][0] != '-')
+				retry_uid = argv[++i];
 		} else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
 			listen_addr = argv[++i];
 		} else if (strcmp(argv[i], "--socket-mode") == 0 && i + 1 < argc) {
@@ -198,7 +220,28 @@ main(int argc, char *argv[])
 		if (xchg_global_init(cfg_get(&app.cfg, CFG_ZOOM_CA_FILE),
 		    cfg_get(&app.cfg, CFG_ZOOM_CA_PATH), 0) == 0)
 			printf("Zoom's CA certificates: %s\n", xchg_ca_summary());
-		rc = app.cfg.ok ? 0 : 1;
+		if (app.cfg.workflow && wf_open(&app) == 0)
+			printf("workflow spool: writable\n");
+		else if (app.cfg.workflow) {
+			printf("workflow spool: NOT USABLE (see the line above); "
+			    "webhooks would get 503\n");
+			rc = 1;
+		}
+		wf_close(&app);
+		if (!app.cfg.ok)
+			rc = 1;
+		goto out;
+	}
+	if (jobs || retry) {
+		/* An operator's look: the spool alone is needed. */
+		if (!app.cfg.workflow || wf_open(&app) < 0) {
+			fprintf(stderr, "zoom-attendees: WORKFLOW_SPOOL_DIR is "
+			    "not set or not usable\n");
+			rc = 1;
+		} else
+			rc = jobs ? wf_list(&app, stdout) :
+			    wf_retry_failed(&app, retry_uid, stdout);
+		wf_close(&app);
 		goto out;
 	}
 	/*
@@ -247,11 +290,22 @@ main(int argc, char *argv[])
 		rc = 1;
 		goto out;
 	}
-	if (app.cfg.ok)
+	if (app.cfg.ok) {
 		app_words(&app);
+		wf_open(&app);
+	}
 	/* A caller gone mid-answer is an error to handle, not a death. */
 	signal(SIGPIPE, SIG_IGN);
-	rc = fastcgi ? fcgi_serve(&app, listen_fd) : serve_cgi(&app);
+	if (drain) {
+		if (!app.cfg.ok || !app.cfg.workflow) {
+			if (app.cfg.ok)
+				log_warnx("--drain: WORKFLOW_SPOOL_DIR is not set");
+			rc = 1;
+		} else
+			rc = wf_drain(&app);
+	} else
+		rc = fastcgi ? fcgi_serve(&app, listen_fd) : serve_cgi(&app);
+	wf_close(&app);
 	if (app.cfg.ok)
 		ztok_free(&app.tokens);
 out:

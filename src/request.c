@@ -2,6 +2,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <unistr.h>
+
 #include "json_scan.h"
 #include "request.h"
 #include "util.h"
@@ -128,6 +130,34 @@ email_ok(const char *e)
 
 	return at != NULL && at != e && at[1] != '\0' &&
 	    strchr(at + 1, '@') == NULL && strpbrk(e, " \t") == NULL;
+}
+
+/* Text decoded elsewhere (cJSON): UTF-8, no control character, fits. */
+static int
+copy_text(const char *v, char *out, size_t outlen)
+{
+	size_t len = v != NULL ? strlen(v) : 0;
+
+	if (len >= outlen || u8_check((const uint8_t *)v, len) != NULL ||
+	    has_control(v, len))
+		return -1;
+	memcpy(out, len ? v : "", len);
+	out[len] = '\0';
+	return 0;
+}
+
+int
+req_who_set(struct att_who *who, const char *email, const char *name)
+{
+	memset(who, 0, sizeof(*who));
+	if (copy_text(email, who->email, sizeof(who->email)) < 0 ||
+	    copy_text(name, who->name, sizeof(who->name)) < 0 ||
+	    (who->email[0] != '\0' && !email_ok(who->email))) {
+		memset(who, 0, sizeof(*who));
+		return -1;
+	}
+	who->given = who->email[0] != '\0' || who->name[0] != '\0';
+	return 0;
 }
 
 /* {"email": "...", "name": "..."}: at least one of them not empty. */
@@ -281,11 +311,10 @@ req_is_json_type(const char *ct)
 }
 
 int
-req_is_healthz(const char *path)
+req_path_ends(const char *path, const char *suffix)
 {
-	static const char	 suffix[] = "/healthz";
-	size_t			 n = sizeof(suffix) - 1, len;
-	const char		*q;
+	size_t		 n = strlen(suffix), len;
+	const char	*q;
 
 	if (path == NULL)
 		return 0;
@@ -294,6 +323,12 @@ req_is_healthz(const char *path)
 	while (len > 1 && path[len - 1] == '/')
 		len--;
 	return len >= n && memcmp(path + len - n, suffix, n) == 0;
+}
+
+int
+req_is_healthz(const char *path)
+{
+	return req_path_ends(path, "/healthz");
 }
 
 const char *

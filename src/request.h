@@ -60,6 +60,15 @@ struct req_body {
 enum req_err	 req_parse_request(const char *body, size_t len,
 		     struct req_body *out);
 
+/*
+ * A person from text decoded elsewhere (a webhook, a Notion page): email
+ * and name may be NULL or ""; each checked as a request's coach is (UTF-8,
+ * no control character, under ATT_TEXT_MAX bytes, an email with one '@').
+ * who->given when either is not empty. 0, or -1.
+ */
+int		 req_who_set(struct att_who *who, const char *email,
+		     const char *name);
+
 /* The same, for the meeting id alone. */
 enum req_err	 req_parse_body(const char *body, size_t len,
 		     struct meeting_id *out);
@@ -72,6 +81,9 @@ int		 req_content_length(const char *cl, long long *out);
 
 /* Content-Type is application/json, parameters such as charset allowed. */
 int		 req_is_json_type(const char *content_type);
+
+/* The request path ends in suffix (query string, trailing '/' ignored). */
+int		 req_path_ends(const char *path, const char *suffix);
 
 /* The request path ends in /healthz (query string ignored). */
 int		 req_is_healthz(const char *path);

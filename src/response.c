@@ -15,6 +15,7 @@ struct resp_def {
 static const struct resp_def defs[RESP__MAX] = {
 	{ 200, NULL, NULL },						/* RESP_OK */
 	{ 200, NULL, NULL },						/* RESP_HEALTHZ */
+	{ 202, NULL, NULL },						/* RESP_ACCEPTED */
 	{ 400, "invalid_json", "The body is not valid JSON." },	/* RESP_BAD_JSON */
 	{ 400, "invalid_json", "The body must be a JSON object." },	/* RESP_NOT_OBJECT */
 	{ 400, "missing_zoom_call_id", "The body has no zoomCallId." },	/* RESP_MISSING_ID */
@@ -63,6 +64,20 @@ static const struct resp_def defs[RESP__MAX] = {
 	{ 503, "attendance_not_ready",
 	    "Zoom says people attended but has not listed them yet; retry after the time "
 	    "given." },							/* RESP_ATTENDANCE_NOT_READY */
+	{ 401, "invalid_signature",
+	    "X-Cal-Signature-256 is missing or is not the HMAC-SHA256 of the body "
+	    "with the webhook's secret." },				/* RESP_BAD_SIGNATURE */
+	{ 400, "invalid_payload", "The payload is not a Cal.com webhook." },
+									/* RESP_BAD_PAYLOAD */
+	{ 400, "invalid_uid",
+	    "The booking uid is missing, empty, longer than 200 bytes or holds "
+	    "control characters." },					/* RESP_BAD_UID */
+	{ 503, "spool_unavailable",
+	    "The event could not be stored; it was not accepted. Send it again." },
+									/* RESP_SPOOL */
+	{ 503, "workflow_not_configured",
+	    "This responder has no WORKFLOW_SPOOL_DIR; the meeting-ended workflow is "
+	    "off." },							/* RESP_WORKFLOW_OFF */
 };
 
 static const char *
@@ -70,6 +85,7 @@ reason_phrase(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 202: return "Accepted";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 404: return "Not Found";
@@ -144,6 +160,13 @@ resp_ok(struct response *r)
 {
 	r->kind = RESP_OK;
 	r->status = 200;
+}
+
+void
+resp_accepted(struct response *r)
+{
+	r->kind = RESP_ACCEPTED;
+	r->status = 202;
 }
 
 int

@@ -15,6 +15,7 @@
 enum resp_kind {
 	RESP_OK = 0,		/* 200, body set by the caller */
 	RESP_HEALTHZ,		/* 200 {"status":"ok"} */
+	RESP_ACCEPTED,		/* 202, body set by the caller (webhook) */
 	RESP_BAD_JSON,		/* 400 */
 	RESP_NOT_OBJECT,	/* 400 */
 	RESP_MISSING_ID,	/* 400 */
@@ -39,6 +40,11 @@ enum resp_kind {
 	RESP_INVALID_MIN_SECONDS, /* 400 */
 	RESP_INVALID_START_TIME, /* 400 */
 	RESP_ATTENDANCE_NOT_READY, /* 503 + Retry-After */
+	RESP_BAD_SIGNATURE,	/* 401 webhook signature */
+	RESP_BAD_PAYLOAD,	/* 400 webhook payload field */
+	RESP_BAD_UID,		/* 400 webhook booking uid */
+	RESP_SPOOL,		/* 503 the job could not be kept */
+	RESP_WORKFLOW_OFF,	/* 503 WORKFLOW_SPOOL_DIR unset */
 	RESP__MAX
 };
 
@@ -58,6 +64,9 @@ void		 resp_error(struct response *r, enum resp_kind kind,
 
 /* Set a 200 answer: the body already holds the JSON. */
 void		 resp_ok(struct response *r);
+
+/* The same, 202 Accepted (the webhook route). */
+void		 resp_accepted(struct response *r);
 
 /*
  * Serialise status line, headers and body, CGI style ("Status: ..."), into

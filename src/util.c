@@ -171,3 +171,20 @@ parse_utc_time(const char *v, time_t *out)
 	return 0;
 }
 
+
+char *
+log_safe(const char *s, char *out, size_t outlen)
+{
+	size_t	 i;
+	char	 c;
+
+	for (i = 0; i + 1 < outlen && s[i] != '\0'; i++) {
+		c = s[i];
+		out[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("._:@+-", c) != NULL ?
+		    c : '_';
+	}
+	if (outlen > 0)
+		out[i] = '\0';
+	return out;
+}

@@ -39,4 +39,11 @@ int	 ascii_visible(const char *s, size_t n);
  */
 int	 parse_utc_time(const char *v, time_t *out);
 
+/*
+ * A copy of s fit for one field of a log line: letters, digits and
+ * ._:@+- kept, anything else (a space, a quote, UTF-8) as '_', cut to
+ * outlen - 1 bytes. Returns out.
+ */
+char	*log_safe(const char *s, char *out, size_t outlen);
+
 #endif

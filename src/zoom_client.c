@@ -84,7 +84,7 @@ zc_fetch_token(void *ctx, const struct zoom_tokens *t, char *token,
 				    "application/x-www-form-urlencoded", &accept };
 	struct curl_slist	 basic = { t->basic, &ctype };
 	struct xchg_request	 rq = { "POST", t->url, &basic, t->form,
-				    strlen(t->form), ZOOM_TRACE_HEADER };
+				    strlen(t->form), ZOOM_TRACE_HEADER, 0 };
 	struct xchg_answer	 a;
 	enum xchg_err		 xe;
 	enum zoom_err		 rc;
@@ -144,7 +144,7 @@ zc_get(struct zoom_client *zc, const char *url, const char *what,
     int64_t deadline, struct xchg_answer *a, struct zoom_info *info)
 {
 	struct xchg_request	 rq = { "GET", url, &zc->hdr_auth, NULL, 0,
-				    ZOOM_TRACE_HEADER };
+				    ZOOM_TRACE_HEADER, 0 };
 	enum xchg_err		 xe;
 	enum zoom_err		 rc;
 	int			 rejected = 0, calls;

@@ -3,7 +3,7 @@
 # plus any named as arguments; only those missing. Needs root (CI runs as root) when anything is missing.
 set -eu
 
-PKGS="gcc make pkg-config libfcgi-dev libfcgi-bin libcurl4-openssl-dev libcjson-dev libunistring-dev
+PKGS="gcc make pkg-config libfcgi-dev libfcgi-bin libcurl4-openssl-dev libcjson-dev libunistring-dev libssl-dev
 libcmocka-dev python3 nginx apache2 libapache2-mod-fcgid spawn-fcgi valgrind curl
 openssl systemd man-db groff-base"
 

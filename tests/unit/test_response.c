@@ -23,6 +23,7 @@ static const struct {
 } want[RESP__MAX] = {
 	{ 200, NULL, "OK" },					/* RESP_OK */
 	{ 200, NULL, "OK" },					/* RESP_HEALTHZ */
+	{ 202, NULL, "Accepted" },				/* RESP_ACCEPTED */
 	{ 400, "invalid_json", "Bad Request" },			/* RESP_BAD_JSON */
 	{ 400, "invalid_json", "Bad Request" },			/* RESP_NOT_OBJECT */
 	{ 400, "missing_zoom_call_id", "Bad Request" },		/* RESP_MISSING_ID */
@@ -49,6 +50,12 @@ static const struct {
 	{ 400, "invalid_minimum_seconds", "Bad Request" },	/* RESP_INVALID_MIN_SECONDS */
 	{ 400, "invalid_start_time", "Bad Request" },		/* RESP_INVALID_START_TIME */
 	{ 503, "attendance_not_ready", "Service Unavailable" },	/* RESP_ATTENDANCE_NOT_READY */
+	{ 401, "invalid_signature", "Unauthorized" },		/* RESP_BAD_SIGNATURE */
+	{ 400, "invalid_payload", "Bad Request" },		/* RESP_BAD_PAYLOAD */
+	{ 400, "invalid_uid", "Bad Request" },			/* RESP_BAD_UID */
+	{ 503, "spool_unavailable", "Service Unavailable" },	/* RESP_SPOOL */
+	{ 503, "workflow_not_configured", "Service Unavailable" },
+								/* RESP_WORKFLOW_OFF */
 };
 
 /* Parse r's body; it must be {"error": code, "message": non-empty}. */
