@@ -159,8 +159,12 @@ cal_parse(const char *body, size_t len, int64_t now, long max_wait,
 	}
 	j->received = now;
 	j->next = now;
-	/* An end far ahead is no reason to keep trying for days. */
-	j->deadline = (j->end >= 0 && j->end < now + 86400 ? j->end : now) +
+	/*
+	 * Wait for Zoom until max_wait after the booking's end, or after now
+	 * if Cal.com was late: a delivery hours late still gets its wait. An
+	 * end far ahead is no reason to keep trying for days.
+	 */
+	j->deadline = (j->end > now && j->end < now + 86400 ? j->end : now) +
 	    max_wait;
 	rc = CAL_OK;
 out:

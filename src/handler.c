@@ -16,7 +16,9 @@
 
 #define WIRE_KEEP	(128 * 1024)	/* answer buffer kept between requests */
 #define ATTENDANCE_RETRY_S 60		/* Retry-After when rows are not ready */
-#define CAL_ROUTE	"/api/cal/meeting-ended"
+/* Cal.com posts here; any path ending so (a shared host may serve one
+ * directory, e.g. /api/zoom/meeting-ended). */
+#define CAL_ROUTE	"/meeting-ended"
 
 int
 worker_init(struct worker *w, struct app *app)
