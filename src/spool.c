@@ -15,6 +15,8 @@
 #include "log.h"
 #include "spool.h"
 
+#define SPOOL_TMP_MAX_AGE	3600	/* a write never takes an hour */
+
 static const char *const area_dirs[SPOOL__AREAS] = {
 	".",		/* SPOOL_PENDING */
 	"failed",	/* SPOOL_FAILED */
@@ -371,6 +373,30 @@ spool_requeue(struct spool *s, const char *name, const struct job *j)
 	return fsync(s->fd[SPOOL_FAILED]);
 }
 
+/* Files a process left in tmp/ when it died mid-write. */
+static void
+prune_tmp(struct spool *s, time_t cutoff)
+{
+	DIR		*d;
+	struct dirent	*e;
+	struct stat	 st;
+	int		 fd;
+
+	if ((fd = openat(s->tmp_fd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' && fstatat(s->tmp_fd, e->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_mtime < cutoff)
+			unlinkat(s->tmp_fd, e->d_name, 0);
+	closedir(d);
+}
+
 void
 spool_prune_done(struct spool *s, long max_age)
 {
@@ -386,4 +412,5 @@ spool_prune_done(struct spool *s, long max_age)
 		    AT_SYMLINK_NOFOLLOW) == 0 && st.st_mtime < cutoff)
 			unlinkat(s->fd[SPOOL_DONE], names[i], 0);
 	free(names);
+	prune_tmp(s, time(NULL) - SPOOL_TMP_MAX_AGE);
 }

@@ -95,7 +95,7 @@ void		 spool_release(struct spool_claim *c);
 int		 spool_requeue(struct spool *s, const char *name,
 		     const struct job *j);
 
-/* Remove done/ files older than max_age seconds. */
+/* Remove done/ files older than max_age seconds, and stale tmp/ files. */
 void		 spool_prune_done(struct spool *s, long max_age);
 
 #endif

@@ -14,6 +14,7 @@
 #include "workflow.h"
 
 #define WF_TEXT_MAX	1024	/* a page property's text we read */
+#define WF_WRITE_LEASE_S 60	/* a job being written is left alone this long */
 
 /* The job thread of a FastCGI process. */
 struct wf_runner {
@@ -257,9 +258,9 @@ attempt(struct wf_ctx *c, struct spool_claim *cl, struct job *j,
 	    (pending == NULL || strcmp(current, pending) != 0)) {
 		if (j->writing[0] != '\0' && strcmp(current, j->writing) == 0)
 			set(r, WF_DONE, "written: %s", current);
-		else
-			set(r, WF_DONE, "left alone: a person set the status "
-			    "to %s", current);
+		else	/* the page's own words stay out of logs */
+			set(r, WF_DONE, "%s", "left alone: a person had set "
+			    "the status");
 		goto out;
 	}
 	if (notion_prop_text(page, cfg_get(cfg, CFG_NOTION_PROP_ZOOM_ID), text,
@@ -288,9 +289,15 @@ attempt(struct wf_ctx *c, struct spool_claim *cl, struct job *j,
 	if (r->word == NULL)
 		goto out;
 
-	/* Say what is being written before writing it. */
+	/*
+	 * Say what is being written before writing it. The file is replaced,
+	 * so its lock is not ours any more: a next attempt a while ahead
+	 * keeps other processes off it until this one is done.
+	 */
 	snprintf(j->writing, sizeof(j->writing), "%s", r->word);
 	j->next = now + wf_backoff(cfg->retry_first_s, j->attempts);
+	if (j->next < now + WF_WRITE_LEASE_S)
+		j->next = now + WF_WRITE_LEASE_S;
 	if (spool_update(&c->app->spool, cl, j) < 0)
 		log_warn("workflow: cannot update a job file");
 	id = cJSON_GetObjectItemCaseSensitive(page, "id");
