@@ -314,33 +314,32 @@ busy:
 	return 0;
 }
 
-int
-spool_update(struct spool *s, const struct spool_claim *c, const struct job *j)
+/* Put j's file at dir/name, replacing what is there, durably. 0, or -1. */
+static int
+replace_job(struct spool *s, const struct job *j, int dir, const char *name)
 {
 	char tmp[64];
 
 	if (write_job_tmp(s, j, tmp) < 0)
 		return -1;
-	if (renameat(s->tmp_fd, tmp, s->fd[SPOOL_PENDING], c->name) < 0) {
+	if (renameat(s->tmp_fd, tmp, dir, name) < 0) {
 		unlinkat(s->tmp_fd, tmp, 0);
 		return -1;
 	}
-	return fsync(s->fd[SPOOL_PENDING]);
+	return fsync(dir);
+}
+
+int
+spool_update(struct spool *s, const struct spool_claim *c, const struct job *j)
+{
+	return replace_job(s, j, s->fd[SPOOL_PENDING], c->name);
 }
 
 int
 spool_finish(struct spool *s, const struct spool_claim *c,
     enum spool_area to, const struct job *j)
 {
-	char tmp[64];
-
-	if (write_job_tmp(s, j, tmp) < 0)
-		return -1;
-	if (renameat(s->tmp_fd, tmp, s->fd[to], c->name) < 0) {
-		unlinkat(s->tmp_fd, tmp, 0);
-		return -1;
-	}
-	if (fsync(s->fd[to]) < 0)
+	if (replace_job(s, j, s->fd[to], c->name) < 0)
 		return -1;
 	/* Dying here leaves both: spool_claim drops the pending copy. */
 	if (unlinkat(s->fd[SPOOL_PENDING], c->name, 0) < 0)
@@ -359,15 +358,8 @@ spool_release(struct spool_claim *c)
 int
 spool_requeue(struct spool *s, const char *name, const struct job *j)
 {
-	char tmp[64];
-
-	if (write_job_tmp(s, j, tmp) < 0)
-		return -1;
-	if (renameat(s->tmp_fd, tmp, s->fd[SPOOL_PENDING], name) < 0) {
-		unlinkat(s->tmp_fd, tmp, 0);
-		return -1;
-	}
-	if (fsync(s->fd[SPOOL_PENDING]) < 0 ||
+	/* Dying in between leaves both: the pending copy runs. */
+	if (replace_job(s, j, s->fd[SPOOL_PENDING], name) < 0 ||
 	    unlinkat(s->fd[SPOOL_FAILED], name, 0) < 0)
 		return -1;
 	return fsync(s->fd[SPOOL_FAILED]);

@@ -510,17 +510,21 @@ wf_start(struct app *app)
 	return 0;
 }
 
+/* Set one of the runner's flags and wake it to look at them. */
+static void
+poke(struct wf_runner *rn, int *flag)
+{
+	pthread_mutex_lock(&rn->lock);
+	*flag = 1;
+	pthread_cond_signal(&rn->cond);
+	pthread_mutex_unlock(&rn->lock);
+}
+
 void
 wf_wake(struct app *app)
 {
-	struct wf_runner *rn = app->runner;
-
-	if (rn == NULL)
-		return;
-	pthread_mutex_lock(&rn->lock);
-	rn->woken = 1;
-	pthread_cond_signal(&rn->cond);
-	pthread_mutex_unlock(&rn->lock);
+	if (app->runner != NULL)
+		poke(app->runner, &app->runner->woken);
 }
 
 void
@@ -530,10 +534,7 @@ wf_stop(struct app *app)
 
 	if (rn == NULL)
 		return;
-	pthread_mutex_lock(&rn->lock);
-	rn->stop = 1;
-	pthread_cond_signal(&rn->cond);
-	pthread_mutex_unlock(&rn->lock);
+	poke(rn, &rn->stop);
 	pthread_join(rn->tid, NULL);
 	pthread_cond_destroy(&rn->cond);
 	pthread_mutex_destroy(&rn->lock);
