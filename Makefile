@@ -60,7 +60,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 # Fuzz targets: tests/fuzz/fuzz_<name>.c. `make fuzz` runs each under
 # libFuzzer (clang) for FUZZ_SECONDS; `fuzz-replay` runs every corpus file
 # through the same code built by $(CC) (with ASan/UBSan in `make asan`).
-FUZZ_NAMES	= request participants token retry_after config zoom_error attendance
+FUZZ_NAMES	= request participants token retry_after config zoom_error attendance cal_webhook
 FUZZ_SECONDS	?= 60
 FUZZ_CC		?= clang
 FUZZ_FLAGS	= -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all

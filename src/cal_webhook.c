@@ -8,6 +8,7 @@
 #include <unistr.h>
 
 #include "cal_webhook.h"
+#include "json_scan.h"
 #include "request.h"
 #include "util.h"
 
@@ -100,6 +101,28 @@ whole_string(const cJSON *v, size_t max)
 	    !has_control(v->valuestring, len);
 }
 
+/*
+ * An escaped NUL ("\u0000") anywhere in a string of valid JSON: cJSON
+ * would cut the string there, and "a\u0000b" would become booking "a".
+ * In valid JSON a backslash only occurs in a string, so an odd run of
+ * them before "u0000" is that escape.
+ */
+static int
+has_escaped_nul(const char *s, size_t len)
+{
+	size_t i, run;
+
+	for (i = 0; i + 5 <= len; i++) {
+		if (s[i] != 'u' || memcmp(s + i + 1, "0000", 4) != 0)
+			continue;
+		for (run = 0; run < i && s[i - 1 - run] == '\\'; run++)
+			;
+		if (run % 2 == 1)
+			return 1;
+	}
+	return 0;
+}
+
 enum cal_parse
 cal_parse(const char *body, size_t len, int64_t now, long max_wait,
     struct job *j, const char **field)
@@ -110,6 +133,13 @@ cal_parse(const char *body, size_t len, int64_t now, long max_wait,
 
 	memset(j, 0, sizeof(*j));
 	*field = "";
+	/* Strict first (grammar, UTF-8, depth), as the endpoint's bodies. */
+	if (js_validate(body, len) != JS_OK)
+		return CAL_EJSON;
+	if (has_escaped_nul(body, len)) {
+		*field = "a string holding \\u0000";
+		return CAL_EPAYLOAD;
+	}
 	if ((root = cJSON_ParseWithLength(body, len)) == NULL)
 		return CAL_EJSON;
 	if (!cJSON_IsObject(root)) {

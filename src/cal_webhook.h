@@ -18,7 +18,8 @@
 enum cal_sig {
 	CAL_SIG_OK,		/* the HMAC of the body with our secret */
 	CAL_SIG_UNSIGNED,	/* none, accepted: CAL_ALLOW_UNSIGNED=1 */
-	CAL_SIG_BAD
+	CAL_SIG_BAD,
+	CAL_SIG__UNCHECKED	/* not looked at (for the log) */
 };
 
 /*

@@ -15,6 +15,7 @@
 #include "auth.h"
 #include "config.h"
 #include "exchange.h"
+#include "notion.h"
 #include "util.h"
 
 #define CONF_BASENAME	"zoom-attendees.conf"
@@ -591,6 +592,8 @@ validate_workflow(struct config *c)
 	if ((v = usable(c, CFG_NOTION_TOKEN)) != NULL && !is_token_text(v))
 		c->problem[CFG_NOTION_TOKEN] =
 		    "holds spaces or non-printable characters";
+	else if (v != NULL && strlen(v) > NOTION_TOKEN_MAX)
+		c->problem[CFG_NOTION_TOKEN] = "longer than 512 characters";
 	if ((v = usable(c, CFG_NOTION_DATABASE_ID)) != NULL && !notion_id_ok(v))
 		c->problem[CFG_NOTION_DATABASE_ID] =
 		    "not 32 hexadecimal digits (dashes allowed)";

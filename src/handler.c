@@ -244,7 +244,7 @@ handle_cal(struct worker *w, const struct req_io *io, const char *method,
 	struct app	*app = w->app;
 	struct job	 job;
 	enum resp_kind	 kind;
-	enum cal_sig	 sig = CAL_SIG_BAD;
+	enum cal_sig	 sig = CAL_SIG__UNCHECKED;
 	const char	*field, *state = "-", *body;
 	char		 detail[160], uid[72];
 	int64_t		 start = now_ms();
@@ -317,7 +317,7 @@ log:
 	    "signature=%s ms=%lld", method, resp->status,
 	    job.uid[0] ? log_safe(job.uid, uid, sizeof(uid)) : "-", state,
 	    sig == CAL_SIG_OK ? "ok" : sig == CAL_SIG_UNSIGNED ?
-	    "unsigned(CAL_ALLOW_UNSIGNED=1)" : "bad",
+	    "unsigned(CAL_ALLOW_UNSIGNED=1)" : sig == CAL_SIG_BAD ? "bad" : "-",
 	    (long long)(now_ms() - start));
 }
 

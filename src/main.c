@@ -164,6 +164,14 @@ main(int argc, char *argv[])
 	int		 drain = 0, jobs = 0, retry = 0;
 	int		 socket_mode = -1;
 
+	/*
+	 * A CGI request: Apache passes a query string without '=' as
+	 * arguments (RFC 3875 section 4.4), so "?--drain" would run the
+	 * command for anyone. A request never takes arguments.
+	 */
+	if (getenv("GATEWAY_INTERFACE") != NULL &&
+	    getenv("REQUEST_METHOD") != NULL)
+		argc = 1;
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(usage, stdout);
@@ -234,7 +242,9 @@ main(int argc, char *argv[])
 	}
 	if (jobs || retry) {
 		/* An operator's look: the spool alone is needed. */
-		if (!app.cfg.workflow || wf_open(&app) < 0) {
+		if (!app.cfg.workflow ||
+		    app.cfg.problem[CFG_WORKFLOW_SPOOL_DIR] != NULL ||
+		    wf_open(&app) < 0) {
 			fprintf(stderr, "zoom-attendees: WORKFLOW_SPOOL_DIR is "
 			    "not set or not usable\n");
 			rc = 1;

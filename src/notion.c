@@ -10,7 +10,6 @@
 
 #define NOTION_ATTEMPTS		3	/* per call, when the wait is short */
 #define NOTION_INLINE_WAIT_MS	5000	/* longer waits: the job retries later */
-#define NOTION_TOKEN_MAX	512
 
 /* Notion's error codes: the only words of an answer that reach the log. */
 static const char *const known_codes[] = {
@@ -321,21 +320,26 @@ notion_prop_text(const cJSON *page, const char *prop, char *out, size_t outlen)
 		}
 		return 0;
 	}
-	if (cJSON_IsNull(v))
-		return 0;
 	if (strcmp(type, "email") == 0 || strcmp(type, "url") == 0 ||
 	    strcmp(type, "phone_number") == 0) {
+		if (cJSON_IsNull(v))
+			return 0;
 		if (!cJSON_IsString(v) || strlen(v->valuestring) >= outlen)
 			return -1;
 		memcpy(out, v->valuestring, strlen(v->valuestring) + 1);
 		return 0;
 	}
 	if (strcmp(type, "number") == 0) {
+		if (cJSON_IsNull(v))
+			return 0;
 		if (!cJSON_IsNumber(v) || v->valuedouble < 0 ||
 		    v->valuedouble > 1e15 ||
-		    v->valuedouble != (double)(long long)v->valuedouble)
+		    v->valuedouble != (double)(long long)v->valuedouble ||
+		    (size_t)snprintf(out, outlen, "%lld",
+		    (long long)v->valuedouble) >= outlen) {
+			out[0] = '\0';
 			return -1;
-		snprintf(out, outlen, "%lld", (long long)v->valuedouble);
+		}
 		return 0;
 	}
 	return -1;

@@ -23,6 +23,7 @@
 #define NOTION_VERSION		"2022-06-28"
 #define NOTION_MAX_BODY		(4 * 1024 * 1024)	/* an answer's cap */
 #define NOTION_INTERVAL_MS	334			/* 3 requests a second */
+#define NOTION_TOKEN_MAX	512			/* longer is refused */
 
 enum notion_err {
 	NOTION_OK = 0,

@@ -314,32 +314,49 @@ busy:
 	return 0;
 }
 
-/* Put j's file at dir/name, replacing what is there, durably. 0, or -1. */
+/*
+ * Put j's file at dir/name, replacing what is there, durably. With lock,
+ * the new file is locked before it takes the name, and *lock is its
+ * descriptor: the claim moves to it, so no other process can take the
+ * job between the rename and its release. 0, or -1.
+ */
 static int
-replace_job(struct spool *s, const struct job *j, int dir, const char *name)
+replace_job(struct spool *s, const struct job *j, int dir, const char *name,
+    int *lock)
 {
-	char tmp[64];
+	char	 tmp[64];
+	int	 fd = -1;
 
 	if (write_job_tmp(s, j, tmp) < 0)
 		return -1;
-	if (renameat(s->tmp_fd, tmp, dir, name) < 0) {
-		unlinkat(s->tmp_fd, tmp, 0);
-		return -1;
+	if (lock != NULL && ((fd = openat(s->tmp_fd, tmp, O_RDONLY |
+	    O_CLOEXEC | O_NOFOLLOW)) < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0))
+		goto fail;
+	if (renameat(s->tmp_fd, tmp, dir, name) < 0)
+		goto fail;
+	if (lock != NULL) {
+		close(*lock);		/* the old file's lock: it is gone */
+		*lock = fd;
 	}
 	return fsync(dir);
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlinkat(s->tmp_fd, tmp, 0);
+	return -1;
 }
 
 int
-spool_update(struct spool *s, const struct spool_claim *c, const struct job *j)
+spool_update(struct spool *s, struct spool_claim *c, const struct job *j)
 {
-	return replace_job(s, j, s->fd[SPOOL_PENDING], c->name);
+	return replace_job(s, j, s->fd[SPOOL_PENDING], c->name, &c->fd);
 }
 
 int
 spool_finish(struct spool *s, const struct spool_claim *c,
     enum spool_area to, const struct job *j)
 {
-	if (replace_job(s, j, s->fd[to], c->name) < 0)
+	if (replace_job(s, j, s->fd[to], c->name, NULL) < 0)
 		return -1;
 	/* Dying here leaves both: spool_claim drops the pending copy. */
 	if (unlinkat(s->fd[SPOOL_PENDING], c->name, 0) < 0)
@@ -358,8 +375,10 @@ spool_release(struct spool_claim *c)
 int
 spool_requeue(struct spool *s, const char *name, const struct job *j)
 {
+	if (!exists_in(s, SPOOL_FAILED, name))
+		return -1;
 	/* Dying in between leaves both: the pending copy runs. */
-	if (replace_job(s, j, s->fd[SPOOL_PENDING], name) < 0 ||
+	if (replace_job(s, j, s->fd[SPOOL_PENDING], name, NULL) < 0 ||
 	    unlinkat(s->fd[SPOOL_FAILED], name, 0) < 0)
 		return -1;
 	return fsync(s->fd[SPOOL_FAILED]);

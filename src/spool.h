@@ -58,7 +58,7 @@ void		 spool_close(struct spool *s);
 enum spool_add	 spool_add(struct spool *s, const struct job *j);
 
 /*
- * The job names of an area, sorted (oldest name first is not implied).
+ * The job names of an area, in no particular order.
  * *names is allocated (free it); the count, or -1.
  */
 long		 spool_names(struct spool *s, enum spool_area area,
@@ -76,8 +76,11 @@ int		 spool_claim(struct spool *s, const char *name,
 int		 spool_read(struct spool *s, enum spool_area area,
 		     const char *name, struct job *j);
 
-/* Replace a claimed pending job's file with j. 0, or -1. */
-int		 spool_update(struct spool *s, const struct spool_claim *c,
+/*
+ * Replace a claimed pending job's file with j; the claim's lock moves to
+ * the new file. 0, or -1.
+ */
+int		 spool_update(struct spool *s, struct spool_claim *c,
 		     const struct job *j);
 
 /*

@@ -14,7 +14,6 @@
 #include "workflow.h"
 
 #define WF_TEXT_MAX	1024	/* a page property's text we read */
-#define WF_WRITE_LEASE_S 60	/* a job being written is left alone this long */
 
 /* The job thread of a FastCGI process. */
 struct wf_runner {
@@ -109,16 +108,23 @@ static int
 person(const struct att_who *from_payload, const cJSON *page,
     const char *prop, struct att_who *out)
 {
-	char email[ATT_TEXT_MAX];
+	char	 email[ATT_TEXT_MAX], *e = email;
+	size_t	 len;
 
 	if (from_payload->given) {
 		*out = *from_payload;
 		return 0;
 	}
 	if (prop == NULL || notion_prop_text(page, prop, email,
-	    sizeof(email)) < 0 || email[0] == '\0')
+	    sizeof(email)) < 0)
 		return -1;
-	return req_who_set(out, email, NULL) == 0 && out->given ? 0 : -1;
+	/* Typed into a text property: blanks around it are no part of it. */
+	while (*e == ' ' || *e == '\t')
+		e++;
+	len = strlen(e);
+	while (len > 0 && (e[len - 1] == ' ' || e[len - 1] == '\t'))
+		e[--len] = '\0';
+	return req_who_set(out, e, NULL) == 0 && out->given ? 0 : -1;
 }
 
 /* Zoom's answer as the job's next step; *word the verdict, if any. */
@@ -256,9 +262,11 @@ attempt(struct wf_ctx *c, struct spool_claim *cl, struct job *j,
 	}
 	if (current[0] != '\0' &&
 	    (pending == NULL || strcmp(current, pending) != 0)) {
-		if (j->writing[0] != '\0' && strcmp(current, j->writing) == 0)
+		if (j->writing[0] != '\0' && strcmp(current, j->writing) == 0) {
+			/* Ours, written before a crash: done. */
+			r->word = j->writing;
 			set(r, WF_DONE, "written: %s", current);
-		else	/* the page's own words stay out of logs */
+		} else	/* the page's own words stay out of logs */
 			set(r, WF_DONE, "%s", "left alone: a person had set "
 			    "the status");
 		goto out;
@@ -289,15 +297,9 @@ attempt(struct wf_ctx *c, struct spool_claim *cl, struct job *j,
 	if (r->word == NULL)
 		goto out;
 
-	/*
-	 * Say what is being written before writing it. The file is replaced,
-	 * so its lock is not ours any more: a next attempt a while ahead
-	 * keeps other processes off it until this one is done.
-	 */
+	/* Say what is being written before writing it. */
 	snprintf(j->writing, sizeof(j->writing), "%s", r->word);
 	j->next = now + wf_backoff(cfg->retry_first_s, j->attempts);
-	if (j->next < now + WF_WRITE_LEASE_S)
-		j->next = now + WF_WRITE_LEASE_S;
 	if (spool_update(&c->app->spool, cl, j) < 0)
 		log_warn("workflow: cannot update a job file");
 	id = cJSON_GetObjectItemCaseSensitive(page, "id");
@@ -318,6 +320,19 @@ out:
 	cJSON_Delete(page);
 }
 
+/*
+ * The time in whole seconds, rounded up: a retry "d seconds later" is
+ * never less than d seconds later, although job times are whole seconds.
+ */
+static time_t
+now_seconds_up(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec + (ts.tv_nsec > 0);
+}
+
 /* Run one claimed, due job and record what happened. */
 static void
 run_job(struct wf_ctx *c, struct spool_claim *cl, struct job *j)
@@ -332,7 +347,7 @@ run_job(struct wf_ctx *c, struct spool_claim *cl, struct job *j)
 	memset(&r, 0, sizeof(r));
 	j->attempts++;
 	attempt(c, cl, j, &r);
-	now = time(NULL);
+	now = now_seconds_up();
 	switch (r.step) {
 	case WF_DONE:
 		snprintf(j->outcome, sizeof(j->outcome), "%s", r.why);
@@ -362,7 +377,7 @@ run_job(struct wf_ctx *c, struct spool_claim *cl, struct job *j)
 	log_warnx("job uid=%s attempt=%d outcome=%s zoom_calls=%d "
 	    "notion_calls=%d next=%s%lld detail=\"%s\"%s",
 	    log_safe(j->uid, uid, sizeof(uid)), j->attempts,
-	    r.step == WF_DONE ? (r.word != NULL ? "written" : "done") :
+	    r.step == WF_DONE ? (r.word != NULL ? "written" : "left_alone") :
 	    r.step == WF_FAILED ? "failed" : "retry", r.zoom_calls,
 	    r.notion_calls, r.step == WF_RETRY ? "+" : "",
 	    r.step == WF_RETRY ? (long long)(j->next - now) : 0LL, r.why,

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Everything `make check` runs: unit tests, fuzz corpus replay, integration
-# and hostile-caller tests, in the normal build and again in an
+# Everything `make check` runs: unit tests, fuzz corpus replay, integration,
+# the meeting-ended workflow and hostile-caller tests, in the normal build
+# and again in an
 # AddressSanitizer + UBSan build; the deployments and the valgrind soak in
 # the normal build. Ends with one line "N passed, N failed" summing every
 # suite.
@@ -57,6 +58,10 @@ run_build() {	# $1 = build dir, $2 = label
 	python3 tests/integration/tls.py --bin "$1/zoom-attendees" >"$LOG" 2>&1
 	cat "$LOG"
 	count_plain "$2 tls"
+	echo "== $2 meeting-ended workflow (Cal.com sender, Notion and Zoom stand-ins, nginx, CGI)"
+	python3 tests/workflow/run.py --bin "$1/zoom-attendees" >"$LOG" 2>&1
+	cat "$LOG"
+	count_plain "$2 workflow"
 	echo "== $2 hostile callers"
 	python3 tests/integration/hostile.py --bin "$1/zoom-attendees" >"$LOG" 2>&1
 	cat "$LOG"

@@ -19,9 +19,17 @@ against the Zoom stand-in (tests/zoom_standin.py):
   credentials), and a stop signal during a slow request.
 
 Each one answers the same smoke suite: the attendees of a meeting (200, 4
-participants), 401 without the key, 400 for a bad id, GET /healthz. Only
-the parts a server administrator writes for the site (listen address, TLS
-certificate, document root, modules) are written by this test.
+participants), 401 without the key, 400 for a bad id, GET /healthz. Each
+one also takes Cal.com's MEETING_ENDED webhook (POST /api/cal/meeting-ended,
+or /api/zoom/meeting-ended through the shared-hosting .htaccess), with the
+workflow configured the way that deployment is configured: a correctly
+signed event is 202 and lands in the spool, a replay is a duplicate, a
+wrong signature is 401, a 300 KiB body is 413 in JSON, a 70 KiB attendees
+body is still the responder's 413; the job is then tried (by the job
+thread, or by --drain for CGI) against a Notion address where nothing
+listens, and must stay pending with the responder alive. Only the parts a
+server administrator writes for the site (listen address, TLS certificate,
+document root, modules, a systemd drop-in) are written by this test.
 
 Runs as root (servers drop to www-data/nobody, as in production). Prints
 "name... ok" or "name... FAIL: reason" per check, then "N passed, N failed";
@@ -31,7 +39,9 @@ exits 1 on any failure. A deployment that cannot be started is a failure.
 import argparse
 import concurrent.futures
 import ctypes
+import datetime
 import grp
+import hashlib
 import http.client
 import json
 import os
@@ -59,6 +69,7 @@ STANDIN = os.path.join(ROOT, "tests", "zoom_standin.py")
 SD_ACTIVATE = os.path.join(HERE, "sd_activate.py")
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 import zoom_standin  # noqa: E402  (the dataset, to compare answers)
+import cal_sender as cal  # noqa: E402  (Cal.com's body and signature)
 from fast_standin import free_port  # noqa: E402
 
 API = "/api/zoom/get-meeting-attendees"
@@ -70,7 +81,11 @@ API_KEY = "deploy-key-" + os.urandom(12).hex()
 ACCOUNT_ID = "deploy-account-" + RUN_ID
 CLIENT_ID = "deploy-client-" + RUN_ID
 CLIENT_SECRET = "deploy-secret-" + os.urandom(12).hex()
-SECRETS = [API_KEY, CLIENT_SECRET]
+CAL_PATH = "/api/cal/meeting-ended"
+CAL_SECRET = "deploy-cal-" + os.urandom(12).hex()
+NOTION_TOKEN = "ntn_deploy" + os.urandom(12).hex()
+NOTION_DB = os.urandom(16).hex()
+SECRETS = [API_KEY, CLIENT_SECRET, CAL_SECRET, NOTION_TOKEN]
 APACHE_MODULES = "/usr/lib/apache2/modules"
 WEB_USER = "www-data"        # nginx and Apache workers, as on Debian
 SERVICE_USER = "nobody"      # stands for a service's own (dynamic) user
@@ -440,6 +455,195 @@ def smoke(name, client, server=None, xfail=None):
 
 
 # ---------------------------------------------------------------------------
+# The webhook suite: Cal.com's MEETING_ENDED event, as each deployment is
+# configured for the meeting-ended workflow.
+
+
+def cal_body(uid, shape="flat", size=None):
+    """A MEETING_ENDED body for a booking that ended 5 minutes ago; size:
+    padded (in the booking's description) to exactly that many bytes."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    b = cal.booking(uid, start=now - datetime.timedelta(minutes=50),
+                    end=now - datetime.timedelta(minutes=5),
+                    organizer=("coach@example.com", "Ada Coach"),
+                    attendee=("client@example.org", "Grace Client"))
+    data = cal.body(b, shape)
+    if size is not None:
+        b["description"] = "x" * (size - len(data))
+        data = cal.body(b, shape)
+        assert len(data) == size
+    return data
+
+
+def webhook(client, path, data, signature="valid"):
+    return client.request("POST", path, data,
+                          cal.headers_for(data, CAL_SECRET, signature))
+
+
+def job_name(uid):
+    """The spool's file for a booking uid: sha256(uid), 32 hex digits."""
+    return hashlib.sha256(uid.encode()).hexdigest()[:32] + ".job"
+
+
+def job_files(spool, uid):
+    """Where the uid's job is: the spool's areas holding its file."""
+    name = job_name(uid)
+    return [area for area in ("", "failed", "done")
+            if os.path.exists(os.path.join(spool, area, name))]
+
+
+def expect_no_job(spool, uid, why):
+    where = job_files(spool, uid)
+    if where:
+        fail("%s, yet a job was stored for it (in %s)" % (
+            why, ", ".join("spool/" + a for a in where)))
+
+
+def jobs_listing(r, spool, user):
+    """zoom-attendees --jobs, as the spool's user (the operator's view)."""
+    uid, gid = user_ids(user)
+    p = subprocess.run([r.bin, "--jobs"], env=r.env(WORKFLOW_SPOOL_DIR=spool),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=10, user=uid, group=gid, extra_groups=[])
+    out = p.stdout.decode("utf-8", "replace")
+    if p.returncode != 0:
+        fail("zoom-attendees --jobs: exit %d\n%s" % (p.returncode, out))
+    return out
+
+
+class Webhook:
+    """How one deployment takes the webhook. path: the URL Cal.com is given;
+    spool: its WORKFLOW_SPOOL_DIR; user: whom the responder runs as; alive:
+    a function that fails if the responder died (FastCGI), or drain: one
+    that runs `zoom-attendees --drain` as cron would (CGI); logs: where the
+    responder's stderr goes."""
+
+    def __init__(self, path, spool, user, alive=None, drain=None, logs=()):
+        self.path, self.spool, self.user = path, spool, user
+        self.alive, self.drain, self.logs = alive, drain, logs
+
+
+def webhook_suite(name, r, client, wh, server=None):
+    uid = "deploy-%s-%s" % (name, RUN_ID)
+
+    def with_log(fn):
+        def run():
+            try:
+                fn()
+            except Failure as e:
+                errlog = getattr(server, "errlog", None)
+                fail("%s\n%s" % (e, tail(errlog, 700)) if errlog else str(e))
+        return run
+
+    def accepted():
+        a = webhook(client, wh.path, cal_body(uid))
+        if a.status != 202:
+            fail("%s: expected 202, got %r" % (a.via, a))
+        expect_common(a)
+        j = a.json()
+        if j != {"accepted": True, "uid": uid, "job": "new"}:
+            fail("%s: expected accepted, job new, got %s" % (a.via,
+                                                             short(a.body)))
+        # Pending, unless the job thread was quick (webhook-job-pending
+        # says what became of it).
+        where = job_files(wh.spool, uid)
+        if len(where) != 1:
+            fail("202, but the job file %s is in %r of %s" % (
+                job_name(uid), where, wh.spool))
+        with open(os.path.join(wh.spool, where[0], job_name(uid))) as f:
+            if json.load(f).get("uid") != uid:
+                fail("the job file does not hold the booking uid")
+        st = os.stat(wh.spool)
+        if st.st_uid != user_ids(wh.user)[0]:
+            fail("%s does not belong to %s" % (wh.spool, wh.user))
+    ok = check("%s webhook-202" % name, with_log(accepted))
+
+    def replay():
+        # The other shape Cal.com sends, same booking: no second job.
+        a = webhook(client, wh.path, cal_body(uid, shape="wrapped"))
+        if a.status != 202 or a.json().get("job") != "duplicate":
+            fail("%s: a replay: expected 202 job duplicate, got %r" % (
+                a.via, a))
+        expect_common(a)
+        if len(job_files(wh.spool, uid)) != 1:
+            fail("a replay made a second job: %r" % job_files(wh.spool, uid))
+    check("%s webhook-replay-duplicate" % name, with_log(replay))
+
+    def bad_signature():
+        other = uid + "-unsigned"
+        a = webhook(client, wh.path, cal_body(other), signature="wrong")
+        expect_error(a, 401, "invalid_signature")
+        expect_no_job(wh.spool, other, "401")
+    check("%s webhook-bad-signature-401" % name, with_log(bad_signature))
+
+    def too_large():
+        other = uid + "-large"
+        a = webhook(client, wh.path, cal_body(other, size=300 * 1024))
+        expect_error(a, 413, "body_too_large")
+        if "256 KiB" not in a.json().get("message", ""):
+            fail("%s: the 413 does not name the 256 KiB limit: %r" % (a.via, a))
+        expect_no_job(wh.spool, other, "413")
+    check("%s webhook-300k-413" % name, with_log(too_large))
+
+    def attendees_limit():
+        # The web server now lets larger bodies through (mod_fcgid has one
+        # limit for both routes): the attendees route keeps its own 64 KiB.
+        body = json.dumps({"zoomCallId": MEETING, "pad": "x" * (70 * 1024)})
+        a = client.request("POST", API, body, {
+            "Content-Type": "application/json",
+            "Authorization": "Bearer " + API_KEY})
+        expect_error(a, 413, "body_too_large")
+        if "64 KiB" not in a.json().get("message", ""):
+            fail("%s: not the responder's 413 (64 KiB): %r" % (a.via, a))
+    check("%s attendees-70k-413" % name, with_log(attendees_limit))
+
+    def pending():
+        # Notion refuses every connection: the job is tried once and waits.
+        if wh.drain is not None:
+            wh.drain()
+        deadline = time.monotonic() + 10
+        while True:
+            out = jobs_listing(r, wh.spool, wh.user)
+            line = [x for x in out.splitlines()
+                    if x.split("\t")[1:2] == [uid]]
+            if line and re.search(r"\tattempts=[1-9]", line[0]):
+                break
+            if time.monotonic() > deadline:
+                fail("the job was not tried within 10 s: --jobs says\n%s"
+                     % out)
+            time.sleep(0.2)
+        if not line[0].startswith("pending\t"):
+            fail("a job that cannot reach Notion is not pending: %s" % line[0])
+        if re.search(r"(?m)^failed\t", out):
+            fail("failed jobs in the spool:\n%s" % out)
+        if wh.alive is not None:
+            wh.alive()
+        h = client.request("GET", HEALTH)
+        if h.status != 200:
+            fail("GET %s after the job: %r" % (HEALTH, h))
+        for log in wh.logs:
+            try:
+                text = open(log, errors="replace").read()
+            except OSError:
+                continue
+            for s in SECRETS:
+                if s in text:
+                    fail("%s holds a secret" % log)
+    if ok:
+        check("%s webhook-job-pending" % name, with_log(pending))
+    else:
+        report("%s webhook-job-pending" % name, False, "no job (see above)")
+
+
+def proc_alive(p):
+    def alive():
+        if p.poll() is not None:
+            fail("the responder exited with status %s\n%s" % (
+                p.returncode, tail(p.logname)))
+    return alive
+
+
+# ---------------------------------------------------------------------------
 # The run: a temporary prefix, the stand-in, and every process started.
 
 
@@ -462,6 +666,15 @@ class Run:
         self.fcgi_port = free_port()
         self.fcgi_tcp = "127.0.0.1:%d" % self.fcgi_port
         self.sock = os.path.join(self.run, "zoom-attendees.sock")
+        self.state = os.path.join(self.tmp, "state")    # systemd's %S
+        mkdirs(self.state)
+        # Notion's address: a port bound but not listening, so every call
+        # is refused at once (a job then stays pending) and no other
+        # program can take the port meanwhile.
+        self.notion_hold = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.notion_hold.bind(("127.0.0.1", 0))
+        self.notion_base = "http://127.0.0.1:%d/v1" % \
+            self.notion_hold.getsockname()[1]
         self.procs = []         # Popen objects
         self.orphans = []       # pids of daemons (spawn-fcgi children)
         self.cert = self.key = None
@@ -555,6 +768,7 @@ class Run:
 
     def close(self):
         self.stop_all()
+        self.notion_hold.close()
         if hasattr(self, "standin"):
             self.stop(self.standin)
         if self.keep:
@@ -627,6 +841,22 @@ class Run:
                 e[k] = os.environ[k]
         e.update(extra)
         return e
+
+    def spool(self, name, user):
+        """WORKFLOW_SPOOL_DIR for a deployment: "spool" inside a directory
+        of the responder's user, outside any web root; the program makes
+        the spool itself."""
+        top = os.path.join(self.tmp, "spool-" + name)
+        shutil.rmtree(top, ignore_errors=True)
+        mkdirs(top, mode=0o700)
+        chown_to(top, user, 0o700)
+        return os.path.join(top, "spool")
+
+    def workflow(self, spool):
+        """The settings that turn the meeting-ended workflow on."""
+        return {"WORKFLOW_SPOOL_DIR": spool, "CAL_WEBHOOK_SECRET": CAL_SECRET,
+                "NOTION_TOKEN": NOTION_TOKEN, "NOTION_DATABASE_ID": NOTION_DB,
+                "NOTION_API_BASE": self.notion_base}
 
     def conf_text(self, **extra):
         return "".join("%s=%s\n" % kv for kv in self.settings(**extra).items())
@@ -755,7 +985,8 @@ http {{
         """Do what systemd does for `systemctl start SOCKET` and the first
         connection: bind the socket as the socket unit says, prepare the
         credentials and runtime directory, and start ExecStart with the
-        socket on fd 3. dropin: Environment= a site adds in a drop-in.
+        socket on fd 3. dropin: the text of a drop-in a site adds to the
+        service ([Service] lines, appended to the unit's as systemd does).
         socket_edit: a function applied to the socket unit's text first (a
         documented edit). Returns (Popen, address: a path or (host, port))."""
         su_path = os.path.join(self.unitdir, socket_unit)
@@ -765,7 +996,12 @@ http {{
                 write(edited, socket_edit(f.read()))
             su_path = edited
         su, sv = Unit(su_path), self.unit(service_unit)
-        spec = {"i": instance, "t": self.run}
+        if dropin is not None:
+            d = os.path.join(self.tmp, "dropins", service_unit + ".d")
+            mkdirs(os.path.dirname(d), d)
+            write(os.path.join(d, "site.conf"), dropin)
+            sv.items += Unit(os.path.join(d, "site.conf")).items
+        spec = {"i": instance, "t": self.run, "S": self.state}
         listen = su.all("Socket", "ListenStream")
         if len(listen) != 1:
             fail("%s: %d ListenStream= lines, expected 1" % (socket_unit,
@@ -812,12 +1048,16 @@ http {{
             mkdirs(rpath, mode=0o700)
             chown_to(rpath, user,
                      int(sv.one("Service", "RuntimeDirectoryMode", "0755"), 8))
+        for sd in sv.all("Service", "StateDirectory"):
+            spath = os.path.join(self.state, sd)
+            mkdirs(spath, mode=0o700)
+            chown_to(spath, user,
+                     int(sv.one("Service", "StateDirectoryMode", "0755"), 8))
         env = self.env(CREDENTIALS_DIRECTORY=creds)
         for assignments in sv.all("Service", "Environment"):
             for a in shlex.split(assignments):
                 k, _, v = a.partition("=")
                 env[k] = sv_expand(v, spec)
-        env.update(dropin or {})
         argv = [sv_expand(x, spec)
                 for x in shlex.split(sv.one("Service", "ExecStart"))]
         if sv.one("Service", "DynamicUser", "no") != "yes":
@@ -997,6 +1237,25 @@ def dep_systemd_units(r):
                     u, p.returncode, short(p.stdout, 1500)))
     check("systemd-units verify", verify)
 
+    def verify_dropin():
+        # The workflow's drop-in (as docs/deploying.md shows it), beside a
+        # copy of the units: systemd-analyze reads it with them.
+        d = os.path.join(r.tmp, "units-with-dropin")
+        shutil.rmtree(d, ignore_errors=True)
+        shutil.copytree(r.unitdir, d)
+        for u in ("zoom-attendees.service", "zoom-attendees@.service"):
+            mkdirs(os.path.join(d, u + ".d"))
+            write(os.path.join(d, u + ".d", "site.conf"), systemd_dropin(r))
+        for u in ("zoom-attendees.service", "zoom-attendees@1.service"):
+            p = subprocess.run(["systemd-analyze", "verify",
+                                os.path.join(d, u)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               env=r.env(MANPATH=r.mandir), cwd=d)
+            if p.returncode != 0 or p.stdout.strip():
+                fail("systemd-analyze verify %s with the workflow drop-in: "
+                     "exit %d\n%s" % (u, p.returncode, short(p.stdout, 1500)))
+    check("systemd-units workflow-dropin", verify_dropin)
+
     def same_service():
         a = r.unit("zoom-attendees.service").section_text("Service")
         b = r.unit("zoom-attendees@.service").section_text("Service")
@@ -1037,10 +1296,15 @@ server {{
 
 
 def dep_nginx_tcp(r):
-    resp = r.listen_responder(r.fcgi_tcp, "nginx-tcp-responder")
+    spool = r.spool("nginx-tcp", WEB_USER)
+    resp = r.listen_responder(r.fcgi_tcp, "nginx-tcp-responder",
+                              env=r.env(**r.settings(**r.workflow(spool))))
     ng, port = r.start_nginx("tcp", nginx_tcp_site(r))
     client = HttpClient(port)
     smoke("nginx-tcp", client, ng)
+    webhook_suite("nginx-tcp", r, client, Webhook(
+        CAL_PATH, spool, WEB_USER, alive=proc_alive(resp),
+        logs=[resp.logname]), ng)
     check("nginx-tcp sighup-in-flight", in_flight_stop, r, client, resp,
           signal.SIGHUP, "SIGHUP")
 
@@ -1051,7 +1315,8 @@ def dep_config_file(r):
     binary = os.path.join(d, "zoom-attendees")
     shutil.copy2(r.bin, binary)
     conf = os.path.join(d, "zoom-attendees.conf")
-    write(conf, r.conf_text(), mode=0o600, user=WEB_USER)
+    wf = r.workflow(r.spool("config-file", WEB_USER))
+    write(conf, r.conf_text(**wf), mode=0o600, user=WEB_USER)
 
     def run(argv, env=None, timeout=10):
         uid, gid = user_ids(WEB_USER)
@@ -1090,6 +1355,9 @@ def dep_config_file(r):
                               binary=binary)
     ng, port = r.start_nginx("config-file", nginx_tcp_site(r))
     smoke("config-file", HttpClient(port), ng)
+    webhook_suite("config-file", r, HttpClient(port), Webhook(
+        CAL_PATH, wf["WORKFLOW_SPOOL_DIR"], WEB_USER, alive=proc_alive(resp),
+        logs=[resp.logname]), ng)
     r.stop(resp)
 
     def refuses_0644():
@@ -1110,13 +1378,13 @@ def dep_config_file(r):
     check("config-file refuses-0644", refuses_0644)
 
     def broken_line():
-        text = r.conf_text().splitlines()
+        text = r.conf_text(**wf).splitlines()
         text.insert(2, "ZOOM_CLIENT_SECRET %s" % CLIENT_SECRET)   # no '='
         write(conf, "\n".join(text) + "\n", mode=0o600, user=WEB_USER)
         try:
             p = run([binary, "--listen", r.fcgi_tcp])
         finally:
-            write(conf, r.conf_text(), mode=0o600, user=WEB_USER)
+            write(conf, r.conf_text(**wf), mode=0o600, user=WEB_USER)
         out = p.stdout.decode("utf-8", "replace")
         if p.returncode != 1 or "line 3" not in out:
             fail("a broken line 3: exit %s, %s" % (p.returncode, out))
@@ -1140,6 +1408,7 @@ def dep_apache_proxy_tcp(r):
                  "lines")
         return text
     write_credentials(r)
+    fresh_state(r)
     p, addr = r.activate("zoom-attendees.socket", "zoom-attendees.service",
                          dropin=systemd_dropin(r), socket_edit=tcp)
     if addr != ("127.0.0.1", r.fcgi_port):
@@ -1149,12 +1418,16 @@ def dep_apache_proxy_tcp(r):
     ap, port = r.start_apache("proxy-tcp", PROXY_MODULES, "",
                               "    Include %s" % conf)
     smoke("apache-proxy-fcgi-tcp", HttpClient(port), ap)
+    webhook_suite("apache-proxy-fcgi-tcp", r, HttpClient(port), Webhook(
+        CAL_PATH, systemd_spool(r), SERVICE_USER, alive=proc_alive(p),
+        logs=[p.logname, ap.errlog]), ap)
 
 
 def dep_apache_proxy_unix(r):
     # A responder on a unix socket: the systemd units (emulated, as in
     # dep_systemd) give the socket to www-data.
     write_credentials(r)
+    fresh_state(r)
     p, path = r.activate("zoom-attendees.socket", "zoom-attendees.service",
                          dropin=systemd_dropin(r))
     wait_for("the activated service", lambda: unix_open(path), p)
@@ -1162,12 +1435,16 @@ def dep_apache_proxy_unix(r):
     ap, port = r.start_apache("proxy-unix", PROXY_MODULES, "",
                               "    Include %s" % conf)
     smoke("apache-proxy-fcgi-unix", HttpClient(port), ap)
+    webhook_suite("apache-proxy-fcgi-unix", r, HttpClient(port), Webhook(
+        CAL_PATH, systemd_spool(r), SERVICE_USER, alive=proc_alive(p),
+        logs=[p.logname, ap.errlog]), ap)
 
 
 def dep_apache_fcgid(r):
     # As the shipped file says: the configuration file, www-data's, 0600.
     conf = os.path.join(r.etc, "zoom-attendees.conf")
-    write(conf, r.conf_text(), mode=0o600, user=WEB_USER)
+    spool = r.spool("apache-fcgid", WEB_USER)
+    write(conf, r.conf_text(**r.workflow(spool)), mode=0o600, user=WEB_USER)
     snippet = os.path.join(r.share, "apache", "zoom-attendees-fcgid.conf")
     server = """FcgidIPCDir {d}/fcgid
 FcgidProcessTableFile {d}/fcgid/shm
@@ -1180,24 +1457,37 @@ FcgidProcessTableFile {d}/fcgid/shm
     client = HttpClient(port)
     smoke("apache-fcgid", client, p)
 
-    def runs_as_www_data():
-        uid = user_ids(WEB_USER)[0]
-        found = []
+    def processes():
+        """pid -> uid of the responders mod_fcgid started."""
+        found = {}
         for pid in os.listdir("/proc"):
             if not pid.isdigit():
                 continue
             try:
                 exe = os.readlink("/proc/%s/exe" % pid)
                 st = os.stat("/proc/%s" % pid)
+                if exe == r.bin and os.getsid(int(pid)) == p.pid:
+                    found[int(pid)] = st.st_uid
             except OSError:
                 continue
-            if exe == r.bin and os.getsid(int(pid)) == p.pid:
-                found.append(st.st_uid)
+        return found
+
+    def runs_as_www_data():
+        found = processes()
         if not found:
             fail("no zoom-attendees process under mod_fcgid")
-        if any(u != uid for u in found):
+        if any(u != user_ids(WEB_USER)[0] for u in found.values()):
             fail("mod_fcgid's processes do not all run as %s" % WEB_USER)
     check("apache-fcgid processes", runs_as_www_data)
+    before = set(processes())
+
+    def alive():
+        gone = before - set(processes())
+        if gone:
+            fail("mod_fcgid process(es) %s gone\n%s" % (
+                sorted(gone), tail(p.errlog)))
+    webhook_suite("apache-fcgid", r, client, Webhook(
+        CAL_PATH, spool, WEB_USER, alive=alive, logs=[p.errlog]), p)
 
 
 CGI_MODULES = ["cgid", "rewrite", "env", "setenvif"]
@@ -1211,7 +1501,9 @@ CGI_SERVER = "ScriptSock {d}/cgisock"
 def cgi_site(r, name, edit, wrapper=False):
     """A shared-hosting account: ~/public_html/api/zoom/ holds the shipped
     .htaccess (with the documented edits) and the program; the settings are
-    outside the web root."""
+    outside the web root. Returns the virtual host's lines and how the
+    webhook is taken (Cal.com posts to /api/zoom/meeting-ended; cron runs
+    --drain as the program's user)."""
     home = os.path.join(r.tmp, "home-" + name)
     www = os.path.join(home, "public_html")
     apidir = os.path.join(www, "api", "zoom")
@@ -1227,7 +1519,9 @@ def cgi_site(r, name, edit, wrapper=False):
     mkdirs(os.path.dirname(cache))
     mkdirs(cache, mode=0o700)
     chown_to(cache, WEB_USER, 0o700)
-    conf = r.conf_text(ZOOM_TOKEN_CACHE=os.path.join(cache, "token"))
+    spool = r.spool(name, WEB_USER)
+    conf = r.conf_text(ZOOM_TOKEN_CACHE=os.path.join(cache, "token"),
+                       **r.workflow(spool))
     if wrapper:
         bindir = os.path.join(home, "bin")
         mkdirs(bindir)
@@ -1242,13 +1536,34 @@ def cgi_site(r, name, edit, wrapper=False):
         write(os.path.join(home, "zoom-attendees.conf"), conf,
               mode=0o600, user=WEB_USER)
     write(os.path.join(apidir, "notes.txt"), "not for the public\n")
+    if wrapper:      # the crontab line: the binary finds its settings
+        drain_argv = [os.path.join(home, "bin", "zoom-attendees"), "--drain"]
+        drain_env = r.env()
+    else:
+        drain_argv = [cgi, "--drain"]
+        drain_env = r.env(ZOOM_ATTENDEES_CONFIG=os.path.join(
+            home, "zoom-attendees.conf"))
+
+    def drain():
+        uid, gid = user_ids(WEB_USER)
+        p = subprocess.run(drain_argv, env=drain_env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=30, user=uid,
+                           group=gid, extra_groups=[])
+        out = p.stdout.decode("utf-8", "replace")
+        if p.returncode != 0:
+            fail("%s: exit %d\n%s" % (" ".join(drain_argv), p.returncode,
+                                      short(out, 1500)))
+        for s in SECRETS:
+            if s in out:
+                fail("--drain printed a secret")
     # What a shared host's configuration allows an account.
     vhost = """    DocumentRoot {www}
     <Directory {www}>
         AllowOverride AuthConfig FileInfo Options=ExecCGI
         Require all granted
     </Directory>""".format(www=www)
-    return vhost
+    return vhost, Webhook("/api/zoom/meeting-ended", spool, WEB_USER,
+                          drain=drain)
 
 
 def deny_others(client):
@@ -1258,12 +1573,32 @@ def deny_others(client):
             fail("GET %s: expected 403, got %d" % (path, r.status))
 
 
+def no_arguments(client):
+    """Apache runs a CGI program with a query string that has no "=" as
+    its command-line arguments (RFC 3875 section 4.4): the .htaccess must
+    refuse those, or anyone could run --drain, --retry-failed, --listen."""
+    for method, path in (("GET", "/api/zoom/healthz?--check-config"),
+                         ("POST", "/api/zoom/meeting-ended?--retry-failed"),
+                         ("GET", "/api/zoom/zoom-attendees.cgi?--drain"),
+                         ("GET", "/api/zoom/healthz?--jobs+-")):
+        r = client.request(method, path, b"" if method == "POST" else None)
+        if r.status != 403:
+            fail("%s %s: expected 403, got %r" % (method, path, r))
+    r = client.request("GET", "/api/zoom/healthz?probe=1")
+    if r.status != 200:
+        fail("GET /api/zoom/healthz?probe=1: expected 200, got %r" % r)
+
+
 def dep_apache_cgi(r):
-    vhost = cgi_site(r, "cgi", lambda t: t)
+    vhost, wh = cgi_site(r, "cgi", lambda t: t)
     ap, port = r.start_apache("cgi", CGI_MODULES, CGI_SERVER, vhost)
     client = HttpClient(port)
+    wh.logs = [ap.errlog]
     smoke("apache-cgi-htaccess", client, ap)
     check("apache-cgi-htaccess serves-nothing-else", deny_others, client)
+    check("apache-cgi-htaccess no-command-line-from-query", no_arguments,
+          client)
+    webhook_suite("apache-cgi-htaccess", r, client, wh, ap)
 
     def one_token():
         token = os.path.join(r.tmp, "home-cgi", ".cache", "zoom-attendees",
@@ -1288,9 +1623,11 @@ def dep_apache_cgi_old(r):
             fail("the .htaccess lacks the documented CGIPassAuth/#SetEnvIf lines")
         t = re.sub(r"(?m)^CGIPassAuth On\n", "", t)
         return re.sub(r"(?m)^#SetEnvIf Authorization ", "SetEnvIf Authorization ", t)
-    vhost = cgi_site(r, "cgi-old", old_24)
+    vhost, wh = cgi_site(r, "cgi-old", old_24)
     ap, port = r.start_apache("cgi-old", CGI_MODULES, CGI_SERVER, vhost)
+    wh.logs = [ap.errlog]
     smoke("apache-cgi-htaccess-setenvif", HttpClient(port), ap)
+    webhook_suite("apache-cgi-htaccess-setenvif", r, HttpClient(port), wh, ap)
 
 
 def dep_apache_cgi_wrapper(r):
@@ -1299,9 +1636,11 @@ def dep_apache_cgi_wrapper(r):
         if n != 1:
             fail("the .htaccess lacks the documented SetEnv line")
         return t
-    vhost = cgi_site(r, "cgi-wrapper", no_setenv, wrapper=True)
+    vhost, wh = cgi_site(r, "cgi-wrapper", no_setenv, wrapper=True)
     ap, port = r.start_apache("cgi-wrapper", CGI_MODULES, CGI_SERVER, vhost)
+    wh.logs = [ap.errlog]
     smoke("apache-cgi-suexec-wrapper", HttpClient(port), ap)
+    webhook_suite("apache-cgi-suexec-wrapper", r, HttpClient(port), wh, ap)
 
 
 def proc_io(pid):
@@ -1311,8 +1650,9 @@ def proc_io(pid):
 
 def dep_spawn_fcgi(r):
     conf = os.path.join(r.etc, "zoom-attendees.conf")
-    write(conf, r.conf_text(ZOOM_ATTENDEES_THREADS="2"), mode=0o600,
-          user=SERVICE_USER)
+    spool = r.spool("spawn-fcgi", SERVICE_USER)
+    write(conf, r.conf_text(ZOOM_ATTENDEES_THREADS="2", **r.workflow(spool)),
+          mode=0o600, user=SERVICE_USER)
     cache_dir = os.path.join(r.run, "zoom-attendees")
     shutil.rmtree(cache_dir, ignore_errors=True)
     pidfile = os.path.join(r.run, "zoom-attendees.pid")
@@ -1361,6 +1701,21 @@ def dep_spawn_fcgi(r):
     check("nginx-unix-spawn-fcgi shared-token", shared_token)
     smoke("nginx-unix-spawn-fcgi", client, ng)
 
+    def all_alive():
+        for pid in pids:
+            try:
+                got, st = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                got = pid
+                st = None
+            if got == pid:
+                fail("worker %d exited (%s)\n%s" % (
+                    pid, st if st is None else os.waitstatus_to_exitcode(st),
+                    tail(logname)))
+    webhook_suite("nginx-unix-spawn-fcgi", r, client, Webhook(
+        CAL_PATH, spool, SERVICE_USER, alive=all_alive,
+        logs=[logname, ng.errlog]), ng)
+
     def stop():
         bad = []
         for pid in pids:
@@ -1373,23 +1728,47 @@ def dep_spawn_fcgi(r):
 
 
 def write_credentials(r):
-    """The secret files zoom-attendees.service loads, as its text says."""
+    """The secret files zoom-attendees.service loads, as its text says,
+    and the workflow's two, which the drop-in below loads."""
     files = {"internal_api_key": API_KEY, "zoom_account_id": ACCOUNT_ID,
-             "zoom_client_id": CLIENT_ID, "zoom_client_secret": CLIENT_SECRET}
+             "zoom_client_id": CLIENT_ID, "zoom_client_secret": CLIENT_SECRET,
+             "cal_webhook_secret": CAL_SECRET, "notion_token": NOTION_TOKEN}
     for name, value in files.items():
         write(os.path.join(r.etc, name), value + "\n", mode=0o600)
 
 
 def systemd_dropin(r):
-    # Not secrets, and only for the test: where Zoom is. A site sets its
-    # own the same way (Environment= in a drop-in).
+    """What a site adds with `systemctl edit zoom-attendees.service`: where
+    Zoom is (only for the test), and the meeting-ended workflow: its two
+    secrets as credentials like the others, its spool in a state directory
+    (ProtectSystem=strict leaves the rest of the file system read-only)."""
     s = r.settings()
-    return {k: s[k] for k in ("ZOOM_TOKEN_URL", "ZOOM_API_BASE",
-                              "ZOOM_TIMEOUT_MS")}
+    return """[Service]
+Environment=ZOOM_TOKEN_URL={zt} ZOOM_API_BASE={za} ZOOM_TIMEOUT_MS={zm}
+LoadCredential=cal_webhook_secret:{etc}/cal_webhook_secret
+LoadCredential=notion_token:{etc}/notion_token
+Environment=CAL_WEBHOOK_SECRET_FILE=%d/cal_webhook_secret
+Environment=NOTION_TOKEN_FILE=%d/notion_token
+StateDirectory=zoom-attendees
+Environment=WORKFLOW_SPOOL_DIR=%S/zoom-attendees/spool
+Environment=NOTION_DATABASE_ID={db} NOTION_API_BASE={nb}
+""".format(zt=s["ZOOM_TOKEN_URL"], za=s["ZOOM_API_BASE"],
+           zm=s["ZOOM_TIMEOUT_MS"], etc=r.etc, db=NOTION_DB,
+           nb=r.notion_base)
+
+
+def systemd_spool(r):
+    return os.path.join(r.state, "zoom-attendees", "spool")
+
+
+def fresh_state(r):
+    """An empty StateDirectory: no spool left by an earlier deployment."""
+    shutil.rmtree(os.path.join(r.state, "zoom-attendees"), ignore_errors=True)
 
 
 def dep_systemd(r):
     write_credentials(r)
+    fresh_state(r)
     shutil.rmtree(os.path.join(r.run, "zoom-attendees"), ignore_errors=True)
     p, path = r.activate("zoom-attendees.socket", "zoom-attendees.service",
                          dropin=systemd_dropin(r))
@@ -1397,6 +1776,9 @@ def dep_systemd(r):
     ng, port = r.start_nginx("systemd", r.nginx_site_unix)
     client = HttpClient(port, cafile=r.tls_cert()[0])
     smoke("nginx-unix-systemd-socket", client, ng)
+    webhook_suite("nginx-unix-systemd-socket", r, client, Webhook(
+        CAL_PATH, systemd_spool(r), SERVICE_USER, alive=proc_alive(p),
+        logs=[p.logname, ng.errlog]), ng)
 
     def hygiene():
         with open("/proc/%d/environ" % p.pid, "rb") as f:
@@ -1404,8 +1786,10 @@ def dep_systemd(r):
         for s in SECRETS:
             if s in environ:
                 fail("a secret is in the service's environment")
-        if "INTERNAL_API_KEY_FILE=" not in environ:
-            fail("INTERNAL_API_KEY_FILE is not set")
+        for name in ("INTERNAL_API_KEY_FILE=", "CAL_WEBHOOK_SECRET_FILE=",
+                     "NOTION_TOKEN_FILE="):
+            if name not in environ:
+                fail("%s is not set" % name[:-1])
         fd3 = os.readlink("/proc/%d/fd/3" % p.pid)
         if not fd3.startswith("socket:"):
             fail("fd 3 is %s, not the socket" % fd3)
@@ -1449,6 +1833,7 @@ def dep_systemd(r):
 
 def dep_systemd_template(r):
     write_credentials(r)
+    fresh_state(r)
     cache = os.path.join(r.run, "zoom-attendees")
     shutil.rmtree(cache, ignore_errors=True)
     insts = []
@@ -1460,6 +1845,14 @@ def dep_systemd_template(r):
         wait_for("instance socket %s" % path, lambda: unix_open(path), p)
     r.ctl("reset", {"tokens": True})
     smoke("systemd-template", FcgiClient(insts[0][1]))
+
+    def both_alive():
+        for p, _ in insts:
+            proc_alive(p)()
+    # Both instances share the state directory, so one spool.
+    webhook_suite("systemd-template", r, FcgiClient(insts[0][1]), Webhook(
+        CAL_PATH, systemd_spool(r), SERVICE_USER, alive=both_alive,
+        logs=[p.logname for p, _ in insts]))
 
     def shared():
         r.ctl("reset", {"tokens": False})

@@ -9,8 +9,8 @@ secs=$1; shift
 CC=${FUZZ_CC:-clang}
 B=build-fuzz
 mkdir -p "$B/obj"
-DEP_CFLAGS=$(pkg-config --cflags fcgi libcurl libcjson)
-DEP_LIBS="$(pkg-config --libs fcgi libcurl libcjson) -lunistring"
+DEP_CFLAGS=$(pkg-config --cflags fcgi libcurl libcjson libcrypto)
+DEP_LIBS="$(pkg-config --libs fcgi libcurl libcjson libcrypto) -lunistring"
 FLAGS="-std=c11 -D_GNU_SOURCE -DZA_VERSION=\"fuzz\" -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all $DEP_CFLAGS"
 # An object is rebuilt when its source or any header is newer: a changed
 # struct in a header must reach every object that uses it.
