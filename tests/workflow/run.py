@@ -236,7 +236,7 @@ class Harness(itest.Harness):
         return self.hook(cal.body(b, shape), **kw)
 
     def cgi_run(self, method="POST", body=b"", uri=WEBHOOK_PATH, env=None,
-                content_length=None, timeout=20.0):
+                content_length=None, timeout=20.0, args=()):
         """The binary as plain CGI, as a web server runs it: the answer
         (elapsed: until its stdout closed, which is when a web server
         sends it) and, in .rc, the exit status."""
@@ -256,7 +256,7 @@ class Harness(itest.Harness):
             else:
                 e[k] = v
         t0 = time.monotonic()
-        p = subprocess.Popen([self.bin], env=e, cwd=self.tmp,
+        p = subprocess.Popen([self.bin] + list(args), env=e, cwd=self.tmp,
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=open(self.cgi_log, "ab"),
                              start_new_session=True)
@@ -1736,6 +1736,32 @@ def _(h):
     st = h.spool_state(spool)
     if len(st["pending"]) + len(st["done"]) + len(st["failed"]) != 1:
         fail("CGI spool: %s (only the PATH_INFO one should be there)" % st)
+
+
+@case("cgi_request_ignores_arguments")
+def _(h):
+    """Apache's CGI turns a query string without '=' into arguments:
+    "?--drain" must not run the command for a caller."""
+    h.fresh()
+    spool = os.path.join(h.tmp, "argv-spool")
+    shutil.rmtree(spool, ignore_errors=True)
+    env = h.workflow_env(spool=spool)
+    uid = h.uid("argv")
+    h.page(uid, ATT["rejoin"])
+    r = h.cgi_hook(cal.body(cal.booking(uid, START, None, COACH, CLIENT)),
+                   env=env)
+    expect_accepted(r, uid)
+    for arg in ("--drain", "--retry-failed", "--jobs", "--check-config"):
+        e = dict(env, QUERY_STRING=arg)
+        r = h.cgi_run("GET", uri="/api/zoom/healthz", env=e, args=[arg])
+        if r.status != 200 or r.json() != {"status": "ok"}:
+            fail("GET /api/zoom/healthz?%s as CGI: %d %s" % (
+                arg, r.status, short(r.body)))
+    if spool_name(uid) not in h.spool_state(spool)["pending"]:
+        fail("the job left pending/: %s" % h.spool_state(spool))
+    jobs, counts = h.jobs(env=h.base_env(**env))
+    if jobs.get(uid, {}).get("attempts") not in (0, "0"):
+        fail("a CGI request's arguments ran the job: %s" % jobs)
 
 
 @case("drain_bad_config_exits_1")
