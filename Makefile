@@ -101,6 +101,7 @@ bench:
 	@sh tests/install-deps.sh wrk libnginx-mod-http-echo $$(command -v node >/dev/null || echo nodejs)
 	@$(MAKE) -s all
 	python3 tests/bench/bench.py --bin $(BUILD)/$(PROG)
+	python3 tests/bench/workflow_bench.py --bin $(BUILD)/$(PROG)
 
 # One FastCGI process through 10,000 mixed requests under valgrind memcheck
 # (no error, no leak), then natively (RSS stable); also part of check.

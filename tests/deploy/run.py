@@ -1749,7 +1749,6 @@ LoadCredential=cal_webhook_secret:{etc}/cal_webhook_secret
 LoadCredential=notion_token:{etc}/notion_token
 Environment=CAL_WEBHOOK_SECRET_FILE=%d/cal_webhook_secret
 Environment=NOTION_TOKEN_FILE=%d/notion_token
-StateDirectory=zoom-attendees
 Environment=WORKFLOW_SPOOL_DIR=%S/zoom-attendees/spool
 Environment=NOTION_DATABASE_ID={db} NOTION_API_BASE={nb}
 """.format(zt=s["ZOOM_TOKEN_URL"], za=s["ZOOM_API_BASE"],
