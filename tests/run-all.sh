@@ -94,6 +94,13 @@ python3 tests/soak/run.py --bin build/zoom-attendees >"$LOG" 2>&1
 cat "$LOG"
 count_plain "soak"
 
+# The workflow's job thread, a CGI webhook and --drain under valgrind
+# memcheck; the normal build only.
+echo "== workflow under valgrind"
+python3 tests/workflow/valgrind.py --bin build/zoom-attendees >"$LOG" 2>&1
+cat "$LOG"
+count_plain "workflow valgrind"
+
 # The unit tests again under valgrind memcheck: any error or leak fails.
 for t in build/tests/test_*; do
 	[ -x "$t" ] || continue
