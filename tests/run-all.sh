@@ -62,6 +62,10 @@ run_build() {	# $1 = build dir, $2 = label
 	python3 tests/workflow/run.py --bin "$1/zoom-attendees" >"$LOG" 2>&1
 	cat "$LOG"
 	count_plain "$2 workflow"
+	echo "== $2 nothing lost (kill -9 of responders and --drain runs, 74 jobs)"
+	python3 tests/workflow/crash.py --bin "$1/zoom-attendees" >"$LOG" 2>&1
+	cat "$LOG"
+	count_plain "$2 crash"
 	echo "== $2 hostile callers"
 	python3 tests/integration/hostile.py --bin "$1/zoom-attendees" >"$LOG" 2>&1
 	cat "$LOG"
