@@ -570,9 +570,9 @@ validate_workflow(struct config *c)
 	if ((v = usable(c, CFG_WORKFLOW_SPOOL_DIR)) != NULL && v[0] != '/')
 		c->problem[CFG_WORKFLOW_SPOOL_DIR] = "not an absolute path";
 	if ((v = usable(c, CFG_WORKFLOW_RETRY_FIRST)) != NULL) {
-		if (parse_int(v, 1, 3600, &n) < 0)
+		if (parse_int(v, 1, 1800, &n) < 0)
 			c->problem[CFG_WORKFLOW_RETRY_FIRST] =
-			    "not a whole number of seconds from 1 to 3600";
+			    "not a whole number of seconds from 1 to 1800";
 		else
 			c->retry_first_s = (long)n;
 	}

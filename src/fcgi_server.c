@@ -291,6 +291,16 @@ fcgi_serve(struct app *app, int listen_fd)
 		free(tids);
 		return 1;
 	}
+	/*
+	 * The meeting-ended jobs: one thread beside the workers, started
+	 * first, so that app->runner is set before any request can wake it.
+	 */
+	if (wf_start(app) < 0) {
+		log_warnx("cannot start the workflow's job thread");
+		free(ta);
+		free(tids);
+		return 1;
+	}
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, THREAD_STACK);
 	for (i = 0; i < n; i++) {
@@ -309,11 +319,6 @@ fcgi_serve(struct app *app, int listen_fd)
 		started++;
 	}
 	pthread_attr_destroy(&attr);
-	/* The meeting-ended jobs: one thread, beside the workers. */
-	if (rc == 0 && wf_start(app) < 0) {
-		log_warnx("cannot start the workflow's job thread");
-		rc = 1;
-	}
 	if (rc != 0)
 		stop_all(&srv);
 	for (i = 0; i < started; i++) {

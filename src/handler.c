@@ -295,6 +295,16 @@ handle_cal(struct worker *w, const struct req_io *io, const char *method,
 	case CAL_OK:
 		break;
 	}
+	/*
+	 * Unsigned, anyone may have sent it: the people it names are not
+	 * trusted (the page's are used), only the uid, which picks a page.
+	 */
+	if (sig == CAL_SIG_UNSIGNED) {
+		memset(&job.coach, 0, sizeof(job.coach));
+		memset(&job.client, 0, sizeof(job.client));
+	}
+	if (app->spool_lazy && !app->spool_ok)
+		wf_open(app);
 	switch (app->spool_ok ? spool_add(&app->spool, &job) : SPOOL_EIO) {
 	case SPOOL_ADDED:
 		state = "new";

@@ -22,6 +22,7 @@ struct app {
 	const char		*words[ATT__STATUS_MAX]; /* status words, from cfg */
 	struct spool		 spool;		/* when cfg.workflow and spool_ok */
 	int			 spool_ok;
+	int			 spool_lazy;	/* CGI: opened by the webhook */
 	struct wf_runner	*runner;	/* FastCGI's job thread, or NULL */
 };
 

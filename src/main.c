@@ -302,7 +302,11 @@ main(int argc, char *argv[])
 	}
 	if (app.cfg.ok) {
 		app_words(&app);
-		wf_open(&app);
+		/* A CGI request opens the spool only if it is the webhook. */
+		if (fastcgi || drain)
+			wf_open(&app);
+		else
+			app.spool_lazy = 1;
 	}
 	/* A caller gone mid-answer is an error to handle, not a death. */
 	signal(SIGPIPE, SIG_IGN);

@@ -132,7 +132,8 @@ transient_status(long s)
 
 /*
  * One call, with up to NOTION_ATTEMPTS tries while the waits Notion asks
- * for are short. NOTION_OK leaves the 200 answer in n->answer.
+ * for are short, all within one budget (timeout_ms): a stop never waits
+ * for more than that. NOTION_OK leaves the 200 answer in n->answer.
  */
 static enum notion_err
 call(struct notion *n, const char *method, const char *url, const char *body,
@@ -142,14 +143,19 @@ call(struct notion *n, const char *method, const char *url, const char *body,
 				    body != NULL ? strlen(body) : 0, NULL, 1 };
 	enum xchg_err		 xe;
 	long			 ra;
-	int64_t			 wait;
+	int64_t			 wait, deadline = now_ms() + n->timeout_ms;
 	int			 attempt, is_date;
 	const char		*code;
 
 	for (attempt = 1; ; attempt++) {
+		if (n->stop != NULL && __atomic_load_n(n->stop, __ATOMIC_ACQUIRE)) {
+			snprintf(info->why, sizeof(info->why), "Notion %s: "
+			    "stopped (SIGTERM)", what);
+			return NOTION_ERETRY;
+		}
 		pace();
-		xe = xchg_perform(&n->x, &rq, now_ms() + n->timeout_ms,
-		    &n->answer, &info->calls);
+		xe = xchg_perform(&n->x, &rq, deadline, &n->answer,
+		    &info->calls);
 		if (xe == XCHG_ENOMEM)
 			return NOTION_ENOMEM;
 		if (xe == XCHG_OK && n->answer.status == 200)
@@ -183,7 +189,8 @@ call(struct notion *n, const char *method, const char *url, const char *body,
 		}
 		info->retry_after = ra;
 		wait = ra > 0 ? ra * 1000 : 500L << (attempt - 1);
-		if (attempt >= NOTION_ATTEMPTS || wait > NOTION_INLINE_WAIT_MS)
+		if (attempt >= NOTION_ATTEMPTS || wait > NOTION_INLINE_WAIT_MS ||
+		    now_ms() + wait >= deadline)
 			return NOTION_ERETRY;
 		sleep_ms(wait);
 	}
@@ -207,7 +214,7 @@ id_ok(const char *s)
 
 enum notion_err
 notion_find_page(struct notion *n, const char *prop, const char *value,
-    cJSON **page, struct notion_info *info)
+    cJSON **page, int *count, struct notion_info *info)
 {
 	cJSON		*q, *f, *ans = NULL;
 	cJSON		*results, *first;
@@ -216,6 +223,7 @@ notion_find_page(struct notion *n, const char *prop, const char *value,
 	enum notion_err	 rc = NOTION_ENOMEM;
 
 	*page = NULL;
+	*count = 0;
 	buf_init(&url, 4096);
 	if ((q = cJSON_CreateObject()) == NULL)
 		goto out;
@@ -239,6 +247,7 @@ notion_find_page(struct notion *n, const char *prop, const char *value,
 		    "Notion query: an answer without results");
 		goto out;
 	}
+	*count = cJSON_GetArraySize(results);
 	if ((first = cJSON_GetArrayItem(results, 0)) != NULL) {
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(first, "id");
 

@@ -46,7 +46,8 @@ struct notion {
 	struct buf		 bearer;	/* "Authorization: Bearer ..." */
 	struct curl_slist	 hdr_auth, hdr_version, hdr_type, hdr_accept;
 	struct xchg_answer	 answer;
-	int64_t			 timeout_ms;	/* one call's budget */
+	int64_t			 timeout_ms;	/* one call's budget, retries in */
+	const int		*stop;		/* set: no new attempt (or NULL) */
 };
 
 /* 0, or -1 (out of memory). cfg must outlive n. */
@@ -55,11 +56,12 @@ void		 notion_free(struct notion *n);	/* wipes the token */
 
 /*
  * The first page of the database whose rich-text property prop equals
- * value, or *page = NULL when there is none. *page is the caller's
- * (cJSON_Delete).
+ * value, or *page = NULL when there is none; *count says how many pages
+ * matched (up to 10). *page is the caller's (cJSON_Delete).
  */
 enum notion_err	 notion_find_page(struct notion *n, const char *prop,
-		     const char *value, cJSON **page, struct notion_info *info);
+		     const char *value, cJSON **page, int *count,
+		     struct notion_info *info);
 
 /* PATCH /pages/{id} with body {"properties": ...}. */
 enum notion_err	 notion_update_page(struct notion *n, const char *page_id,

@@ -23,12 +23,29 @@ static const char *const area_dirs[SPOOL__AREAS] = {
 	"done",		/* SPOOL_DONE */
 };
 
-/* mkdir -p, each missing level 0700. 0, or -1 with errno. */
+/* fsync the directory at path: a new entry in it is then on disk. */
+static void
+sync_dir(const char *path)
+{
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+/*
+ * mkdir -p, each missing level 0700 and its entry fsync()ed into its
+ * parent: a spool made just before a power cut is still there after it.
+ * 0, or -1 with errno.
+ */
 static int
 make_dirs(const char *dir)
 {
 	char	 path[4096];
 	size_t	 i, len = strlen(dir);
+	char	*slash;
 
 	if (len == 0 || len >= sizeof(path)) {
 		errno = ENAMETOOLONG;
@@ -39,7 +56,14 @@ make_dirs(const char *dir)
 		if (path[i] != '/' && path[i] != '\0')
 			continue;
 		path[i] = '\0';
-		if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		if (mkdir(path, 0700) == 0) {
+			if ((slash = strrchr(path, '/')) != NULL && slash != path) {
+				*slash = '\0';
+				sync_dir(path);
+				*slash = '/';
+			} else
+				sync_dir("/");
+		} else if (errno != EEXIST)
 			return -1;
 		path[i] = i < len ? '/' : '\0';
 	}
@@ -49,28 +73,44 @@ make_dirs(const char *dir)
 static int
 open_dir_at(int at, const char *name)
 {
-	if (mkdirat(at, name, 0700) < 0 && errno != EEXIST)
+	if (mkdirat(at, name, 0700) == 0)
+		fsync(at);
+	else if (errno != EEXIST)
 		return -1;
 	return openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-/* Write data to a new file in tmp/, flushed to disk; its name in tmp. */
+/*
+ * Write data to a new file in tmp/, flushed to disk; its name in tmp.
+ * The name holds the pid, the thread's counter and the clock's
+ * nanoseconds: a file left by a process killed mid-write (pruned after an
+ * hour) may carry the pid and counter a new process has (a container's
+ * pid 1, CGI's many pids), so a taken name is tried again under another.
+ */
 static int
 write_tmp(struct spool *s, const char *data, size_t len, char tmp[64])
 {
 	static unsigned	 counter;
 	static pthread_mutex_t counter_lock = PTHREAD_MUTEX_INITIALIZER;
+	struct timespec	 ts;
 	unsigned	 n;
 	ssize_t		 w;
 	size_t		 done = 0;
-	int		 fd;
+	int		 fd = -1, tries;
 
-	pthread_mutex_lock(&counter_lock);
-	n = counter++;
-	pthread_mutex_unlock(&counter_lock);
-	snprintf(tmp, 64, "%ld.%u.tmp", (long)getpid(), n);
-	if ((fd = openat(s->tmp_fd, tmp, O_WRONLY | O_CREAT | O_EXCL |
-	    O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+	for (tries = 0; tries < 8 && fd < 0; tries++) {
+		pthread_mutex_lock(&counter_lock);
+		n = counter++;
+		pthread_mutex_unlock(&counter_lock);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		snprintf(tmp, 64, "%ld.%u.%ld.tmp", (long)getpid(), n,
+		    (long)ts.tv_nsec);
+		fd = openat(s->tmp_fd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return -1;
+	}
+	if (fd < 0)
 		return -1;
 	while (done < len) {
 		if ((w = write(fd, data + done, len - done)) < 0) {
@@ -170,17 +210,27 @@ spool_add(struct spool *s, const struct job *j)
 	int	 rc;
 
 	job_file_name(j->uid, name);
+	/*
+	 * Known: answered only once the copy found is on disk (its writer
+	 * may be between link and fsync), so the sender may forget it.
+	 */
 	if (exists_in(s, SPOOL_DONE, name))
-		return SPOOL_ALREADY_DONE;
-	if (exists_in(s, SPOOL_FAILED, name) || exists_in(s, SPOOL_PENDING, name))
-		return SPOOL_DUPLICATE;
+		return fsync(s->fd[SPOOL_DONE]) < 0 ? SPOOL_EIO :
+		    SPOOL_ALREADY_DONE;
+	if (exists_in(s, SPOOL_FAILED, name))
+		return fsync(s->fd[SPOOL_FAILED]) < 0 ? SPOOL_EIO :
+		    SPOOL_DUPLICATE;
+	if (exists_in(s, SPOOL_PENDING, name))
+		return fsync(s->fd[SPOOL_PENDING]) < 0 ? SPOOL_EIO :
+		    SPOOL_DUPLICATE;
 	if (write_job_tmp(s, j, tmp) < 0)
 		return SPOOL_EIO;
 	/* link(2) never replaces: of two deliveries at once, one job. */
 	rc = linkat(s->tmp_fd, tmp, s->fd[SPOOL_PENDING], name, 0);
 	if (rc < 0 && errno == EEXIST) {
 		unlinkat(s->tmp_fd, tmp, 0);
-		return SPOOL_DUPLICATE;
+		return fsync(s->fd[SPOOL_PENDING]) < 0 ? SPOOL_EIO :
+		    SPOOL_DUPLICATE;
 	}
 	unlinkat(s->tmp_fd, tmp, 0);
 	if (rc < 0 || fsync(s->fd[SPOOL_PENDING]) < 0)
@@ -375,10 +425,23 @@ spool_release(struct spool_claim *c)
 int
 spool_requeue(struct spool *s, const char *name, const struct job *j)
 {
+	char	 tmp[64];
+	int	 rc;
+
 	if (!exists_in(s, SPOOL_FAILED, name))
 		return -1;
-	/* Dying in between leaves both: the pending copy runs. */
-	if (replace_job(s, j, s->fd[SPOOL_PENDING], name, NULL) < 0 ||
+	if (write_job_tmp(s, j, tmp) < 0)
+		return -1;
+	/*
+	 * link(2), not rename: a pending copy that is there (left by a crash
+	 * in spool_finish, or by a second --retry-failed) may be claimed and
+	 * running; it is the job, and replacing it would let two processes
+	 * run it. Dying between the link and the unlink leaves both copies:
+	 * the pending one runs, and finishing replaces the failed one.
+	 */
+	rc = linkat(s->tmp_fd, tmp, s->fd[SPOOL_PENDING], name, 0);
+	unlinkat(s->tmp_fd, tmp, 0);
+	if ((rc < 0 && errno != EEXIST) || fsync(s->fd[SPOOL_PENDING]) < 0 ||
 	    unlinkat(s->fd[SPOOL_FAILED], name, 0) < 0)
 		return -1;
 	return fsync(s->fd[SPOOL_FAILED]);

@@ -67,7 +67,7 @@ long		 spool_names(struct spool *s, enum spool_area area,
 /*
  * Lock the pending job name and read it. 1: claimed, *j filled; 0: another
  * process holds it, or it is gone or finished; -1: its file is unreadable
- * and was moved to failed/ with the reason.
+ * and was moved to failed/ as it is (--jobs lists it as unreadable).
  */
 int		 spool_claim(struct spool *s, const char *name,
 		     struct spool_claim *c, struct job *j);
@@ -93,7 +93,8 @@ int		 spool_finish(struct spool *s, const struct spool_claim *c,
 void		 spool_release(struct spool_claim *c);
 
 /*
- * Put a failed job back to pending as j (the caller resets it). 0, or -1.
+ * Put a failed job back to pending as j (the caller resets it); a pending
+ * copy already there is kept, never replaced. 0, or -1.
  */
 int		 spool_requeue(struct spool *s, const char *name,
 		     const struct job *j);

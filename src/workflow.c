@@ -14,6 +14,17 @@
 #include "workflow.h"
 
 #define WF_TEXT_MAX	1024	/* a page property's text we read */
+#define WF_CHOICE_MAX	512	/* a status option's name: 100 characters */
+#define WF_PARTICIPANTS_KEEP (1024 * 1024) /* Zoom answer kept between jobs */
+
+/* What one runner (the thread, or --drain) works with. */
+struct wf_ctx {
+	struct app	*app;
+	const int	*stop;		/* the runner's stop flag, or NULL */
+	struct worker	 w;		/* the endpoint's Zoom client, rows */
+	struct notion	 notion;
+	struct buf	 participants;	/* Zoom's merged answer, reused */
+};
 
 /* The job thread of a FastCGI process. */
 struct wf_runner {
@@ -23,14 +34,7 @@ struct wf_runner {
 	int		 woken;		/* a job was spooled meanwhile */
 	int		 stop;
 	struct app	*app;
-};
-
-/* What one runner (the thread, or --drain) works with. */
-struct wf_ctx {
-	struct app	*app;
-	struct worker	 w;		/* the endpoint's Zoom client, rows */
-	struct notion	 notion;
-	struct buf	 participants;	/* Zoom's merged answer, reused */
+	struct wf_ctx	 ctx;		/* its clients, made before it runs */
 };
 
 /* How an attempt ended. */
@@ -45,6 +49,7 @@ struct wf_result {
 	char		 why[JOB_TEXT_MAX];	/* outcome or error, no secret */
 	long		 retry_after;		/* seconds asked by Zoom/Notion */
 	const char	*word;			/* status written, or NULL */
+	int		 stopped;		/* SIGTERM: not a real try */
 	int		 zoom_calls, notion_calls;
 };
 
@@ -92,15 +97,33 @@ set(struct wf_result *r, enum wf_step step, const char *fmt, const char *arg)
 	snprintf(r->why, sizeof(r->why), fmt, arg);
 }
 
-/* Retry while the job may wait; past its deadline, a person must look. */
+/* Retry until limit; after it, a person must look. */
+static void
+retry_until(struct wf_result *r, int64_t limit, time_t now, const char *why)
+{
+	set(r, now >= limit ? WF_FAILED : WF_RETRY, "%s", why);
+	if (r->step == WF_FAILED)
+		snprintf(r->why, sizeof(r->why), "gave up after WORKFLOW_MAX_WAIT: %s",
+		    why);
+}
+
+/* Waiting for Zoom or for the page: until the job's deadline. */
 static void
 retry_or_fail(struct wf_result *r, const struct job *j, time_t now,
     const char *why)
 {
-	set(r, now >= j->deadline ? WF_FAILED : WF_RETRY, "%s", why);
-	if (r->step == WF_FAILED)
-		snprintf(r->why, sizeof(r->why), "gave up after WORKFLOW_MAX_WAIT: %s",
-		    why);
+	retry_until(r, j->deadline, now, why);
+}
+
+/* SIGTERM: the try ends here, uncounted, and the job stays due. */
+static int
+stopping(const struct wf_ctx *c, struct wf_result *r)
+{
+	if (c->stop == NULL || !__atomic_load_n(c->stop, __ATOMIC_ACQUIRE))
+		return 0;
+	set(r, WF_RETRY, "%s", "stopped (SIGTERM) before the end of a try");
+	r->stopped = 1;
+	return 1;
 }
 
 /* The coach or the client: from the payload, else the page's email. */
@@ -143,8 +166,9 @@ ask_zoom(struct wf_ctx *c, const struct job *j, const struct req_body *rq,
 	kind = zoom_attendance(&c->w, rq, now_ms() + app->cfg.timeout_ms,
 	    &c->participants, &res, &absent, &zi);
 	r->zoom_calls += zi.calls;
-	if (c->participants.size > 1024 * 1024)	/* a large meeting: give back */
-		buf_free(&c->participants);
+	/* A large meeting's names: wiped and given back, not kept. */
+	if (c->participants.size > WF_PARTICIPANTS_KEEP)
+		buf_wipe(&c->participants);
 	switch (kind) {
 	case RESP_OK:
 		if (!absent) {
@@ -205,17 +229,23 @@ status_body(const struct config *cfg, const char *type, const char *word)
 	return text;
 }
 
-/* Notion's refusal or outage as the job's next step. */
+/*
+ * Notion's refusal or outage as the job's next step. An outage is waited
+ * out for WORKFLOW_MAX_WAIT past the job's deadline: the deadline is for
+ * Zoom's data, and a verdict reached at it must not be lost to a short
+ * Notion outage at the same moment.
+ */
 static void
-notion_failed(struct wf_result *r, const struct job *j, time_t now,
-    enum notion_err ne, const struct notion_info *ni)
+notion_failed(const struct wf_ctx *c, struct wf_result *r,
+    const struct job *j, time_t now, enum notion_err ne,
+    const struct notion_info *ni)
 {
 	r->retry_after = ni->retry_after;
 	if (ne == NOTION_EFATAL)
 		set(r, WF_FAILED, "%s", ni->why);
 	else
-		retry_or_fail(r, j, now, ne == NOTION_ENOMEM ? "out of memory" :
-		    ni->why);
+		retry_until(r, j->deadline + c->app->cfg.max_wait_s, now,
+		    ne == NOTION_ENOMEM ? "out of memory" : ni->why);
 }
 
 /*
@@ -236,17 +266,18 @@ attempt(struct wf_ctx *c, struct spool_claim *cl, struct job *j,
 	struct req_body		 rq;
 	enum notion_err		 ne;
 	cJSON			*page = NULL;
-	char			 current[JOB_WORD_MAX], text[WF_TEXT_MAX];
+	char			 current[WF_CHOICE_MAX], text[WF_TEXT_MAX];
 	char			*body;
 	time_t			 now = time(NULL);
+	int			 pages;
 
 	memset(&ni, 0, sizeof(ni));
 	memset(&rq, 0, sizeof(rq));
 	ne = notion_find_page(&c->notion, cfg_get(cfg,
-	    CFG_NOTION_PROP_BOOKING_UID), j->uid, &page, &ni);
+	    CFG_NOTION_PROP_BOOKING_UID), j->uid, &page, &pages, &ni);
 	r->notion_calls += ni.calls;
 	if (ne != NOTION_OK) {
-		notion_failed(r, j, now, ne, &ni);
+		notion_failed(c, r, j, now, ne, &ni);
 		goto out;
 	}
 	if (page == NULL) {
@@ -254,10 +285,17 @@ attempt(struct wf_ctx *c, struct spool_claim *cl, struct job *j,
 		    "(yet)");
 		goto out;
 	}
+	if (pages > 1) {
+		/* Which session is it? Not ours to guess. */
+		r->step = WF_FAILED;
+		snprintf(r->why, sizeof(r->why), "%d Notion pages have this "
+		    "booking uid; keep one (NOTION_PROP_BOOKING_UID)", pages);
+		goto out;
+	}
 	if (notion_prop_choice(page, prop_status, &type, current,
 	    sizeof(current)) < 0) {
 		set(r, WF_FAILED, "the page has no select or status property "
-		    "\"%s\" (NOTION_PROP_STATUS)", prop_status);
+		    "%s (NOTION_PROP_STATUS)", prop_status);
 		goto out;
 	}
 	if (current[0] != '\0' &&
@@ -265,7 +303,7 @@ attempt(struct wf_ctx *c, struct spool_claim *cl, struct job *j,
 		if (j->writing[0] != '\0' && strcmp(current, j->writing) == 0) {
 			/* Ours, written before a crash: done. */
 			r->word = j->writing;
-			set(r, WF_DONE, "written: %s", current);
+			set(r, WF_DONE, "written: %s", j->writing);
 		} else	/* the page's own words stay out of logs */
 			set(r, WF_DONE, "%s", "left alone: a person had set "
 			    "the status");
@@ -277,15 +315,16 @@ attempt(struct wf_ctx *c, struct spool_claim *cl, struct job *j,
 		    "join link (NOTION_PROP_ZOOM_ID) yet");
 		goto out;
 	}
+	/* A page may be filled in late, as its meeting id may. */
 	if (person(&j->coach, page, cfg_get(cfg, CFG_NOTION_PROP_COACH_EMAIL),
 	    &rq.att.coach) < 0) {
-		set(r, WF_FAILED, "%s", "the coach is unknown: no organizer in "
+		retry_or_fail(r, j, now, "the coach is unknown: no organizer in "
 		    "the payload and no email in NOTION_PROP_COACH_EMAIL");
 		goto out;
 	}
 	if (person(&j->client, page, cfg_get(cfg,
 	    CFG_NOTION_PROP_CLIENT_EMAIL), &rq.att.client) < 0) {
-		set(r, WF_FAILED, "%s", "the client is unknown: no attendee in "
+		retry_or_fail(r, j, now, "the client is unknown: no attendee in "
 		    "the payload and no email in NOTION_PROP_CLIENT_EMAIL");
 		goto out;
 	}
@@ -293,15 +332,26 @@ attempt(struct wf_ctx *c, struct spool_claim *cl, struct job *j,
 		rq.has_start = 1;
 		rq.start_time = j->start;
 	}
+	if (stopping(c, r))
+		goto out;
 	ask_zoom(c, j, &rq, now, r);
-	if (r->word == NULL)
+	if (r->word == NULL || stopping(c, r))
 		goto out;
 
-	/* Say what is being written before writing it. */
+	/*
+	 * Say what is being written before writing it; unsaid, it is not
+	 * written (a run after a crash could not tell our word from a
+	 * person's).
+	 */
 	snprintf(j->writing, sizeof(j->writing), "%s", r->word);
 	j->next = now + wf_backoff(cfg->retry_first_s, j->attempts);
-	if (spool_update(&c->app->spool, cl, j) < 0)
-		log_warn("workflow: cannot update a job file");
+	if (spool_update(&c->app->spool, cl, j) < 0) {
+		j->writing[0] = '\0';
+		set(r, WF_RETRY, "cannot record the job before writing: %s",
+		    strerror(errno));
+		r->word = NULL;
+		goto out;
+	}
 	id = cJSON_GetObjectItemCaseSensitive(page, "id");
 	if ((body = status_body(cfg, type, r->word)) == NULL) {
 		set(r, WF_RETRY, "%s", "out of memory");
@@ -312,7 +362,7 @@ attempt(struct wf_ctx *c, struct spool_claim *cl, struct job *j,
 	r->notion_calls += ni.calls;
 	cJSON_free(body);
 	if (ne != NOTION_OK) {
-		notion_failed(r, j, now, ne, &ni);
+		notion_failed(c, r, j, time(NULL), ne, &ni);
 		goto out;
 	}
 	set(r, WF_DONE, "written: %s", r->word);
@@ -348,23 +398,34 @@ run_job(struct wf_ctx *c, struct spool_claim *cl, struct job *j)
 	j->attempts++;
 	attempt(c, cl, j, &r);
 	now = now_seconds_up();
+	delay = wf_backoff(c->app->cfg.retry_first_s, j->attempts);
+	if (r.retry_after > delay)
+		delay = r.retry_after;
 	switch (r.step) {
 	case WF_DONE:
-		snprintf(j->outcome, sizeof(j->outcome), "%s", r.why);
-		j->next = -1;
-		rc = spool_finish(s, cl, SPOOL_DONE, j);
-		break;
 	case WF_FAILED:
 		snprintf(j->outcome, sizeof(j->outcome), "%s", r.why);
-		snprintf(j->last_error, sizeof(j->last_error), "%s", r.why);
+		if (r.step == WF_FAILED)
+			snprintf(j->last_error, sizeof(j->last_error), "%s",
+			    r.why);
 		j->next = -1;
-		rc = spool_finish(s, cl, SPOOL_FAILED, j);
+		if ((rc = spool_finish(s, cl, r.step == WF_DONE ? SPOOL_DONE :
+		    SPOOL_FAILED, j)) == 0)
+			break;
+		/* Not recorded (done/ or failed/ not writable): try again
+		 * later, not at every scan. */
+		log_warn("workflow: cannot move job %s out of the spool",
+		    cl->name);
+		j->outcome[0] = '\0';
+		j->next = now + delay;
+		rc = spool_update(s, cl, j);
 		break;
 	default:
 		snprintf(j->last_error, sizeof(j->last_error), "%s", r.why);
-		delay = wf_backoff(c->app->cfg.retry_first_s, j->attempts);
-		if (r.retry_after > delay)
-			delay = r.retry_after;
+		if (r.stopped) {
+			j->attempts--;	/* not a try: due again at once */
+			delay = 0;
+		}
 		j->next = now + delay;
 		/* The last try at the deadline itself, not after it. */
 		if (now < j->deadline && j->next > j->deadline)
@@ -410,7 +471,7 @@ ctx_free(struct wf_ctx *c)
  * earliest next attempt of the jobs left, or INT64_MAX.
  */
 static int64_t
-run_due(struct wf_ctx *c, const volatile int *stop)
+run_due(struct wf_ctx *c, const int *stop)
 {
 	struct spool		*s = &c->app->spool;
 	struct spool_claim	 cl;
@@ -423,7 +484,8 @@ run_due(struct wf_ctx *c, const volatile int *stop)
 		log_warn("workflow: cannot list the spool");
 		return (int64_t)time(NULL) + WF_RESCAN_S;
 	}
-	for (i = 0; i < n && !(stop != NULL && *stop); i++) {
+	for (i = 0; i < n && !(stop != NULL &&
+	    __atomic_load_n(stop, __ATOMIC_ACQUIRE)); i++) {
 		if (spool_claim(s, names[i], &cl, &j) != 1)
 			continue;
 		if (j.next <= (int64_t)time(NULL))
@@ -468,21 +530,16 @@ static void *
 runner_main(void *arg)
 {
 	struct wf_runner	*rn = arg;
-	struct wf_ctx		 c;
+	struct wf_ctx		*c = &rn->ctx;
 	struct timespec		 until;
 	int64_t			 next, now;
 	time_t			 pruned = 0;
 
-	if (ctx_init(&c, rn->app) < 0) {
-		log_warnx("workflow: cannot initialise the job thread");
-		ctx_free(&c);
-		return NULL;
-	}
 	pthread_mutex_lock(&rn->lock);
 	while (!rn->stop) {
 		rn->woken = 0;
 		pthread_mutex_unlock(&rn->lock);
-		next = run_due(&c, &rn->stop);
+		next = run_due(c, &rn->stop);
 		now = (int64_t)time(NULL);
 		if (now - pruned > 3600) {
 			spool_prune_done(&rn->app->spool, WF_KEEP_DONE_S);
@@ -499,7 +556,6 @@ runner_main(void *arg)
 				break;
 	}
 	pthread_mutex_unlock(&rn->lock);
-	ctx_free(&c);
 	return NULL;
 }
 
@@ -513,11 +569,20 @@ wf_start(struct app *app)
 	if ((rn = calloc(1, sizeof(*rn))) == NULL)
 		return -1;
 	rn->app = app;
+	/* Ready before it runs: a thread that cannot work is no thread. */
+	if (ctx_init(&rn->ctx, app) < 0) {
+		ctx_free(&rn->ctx);
+		free(rn);
+		return -1;
+	}
+	rn->ctx.stop = &rn->stop;
+	rn->ctx.notion.stop = &rn->stop;
 	pthread_mutex_init(&rn->lock, NULL);
 	pthread_cond_init(&rn->cond, NULL);	/* CLOCK_REALTIME: job times */
 	if (pthread_create(&rn->tid, NULL, runner_main, rn) != 0) {
 		pthread_cond_destroy(&rn->cond);
 		pthread_mutex_destroy(&rn->lock);
+		ctx_free(&rn->ctx);
 		free(rn);
 		return -1;
 	}
@@ -530,7 +595,7 @@ static void
 poke(struct wf_runner *rn, int *flag)
 {
 	pthread_mutex_lock(&rn->lock);
-	*flag = 1;
+	__atomic_store_n(flag, 1, __ATOMIC_RELEASE);
 	pthread_cond_signal(&rn->cond);
 	pthread_mutex_unlock(&rn->lock);
 }
@@ -551,6 +616,7 @@ wf_stop(struct app *app)
 		return;
 	poke(rn, &rn->stop);
 	pthread_join(rn->tid, NULL);
+	ctx_free(&rn->ctx);
 	pthread_cond_destroy(&rn->cond);
 	pthread_mutex_destroy(&rn->lock);
 	free(rn);

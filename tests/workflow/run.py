@@ -642,13 +642,22 @@ def _(h):
     h.fresh(CAL_ALLOW_UNSIGNED="1")
     since = h.responder_log_size()
     uid1, uid2 = h.uid("missing"), h.uid("nosecret")
-    p1 = h.page(uid1, ATT["rejoin"])
-    p2 = h.page(uid2, ATT["rejoin"])
+    # Unsigned: the people come from the page, never from the payload.
+    p1 = h.page(uid1, ATT["rejoin"], coach=COACH[0], client=CLIENT[0])
+    p2 = h.page(uid2, ATT["rejoin"], coach=COACH[0], client=CLIENT[0])
     expect_accepted(h.meeting_ended(uid1, signature="missing"), uid1)
     expect_accepted(h.meeting_ended(uid2, "wrapped", signature="no-secret"),
                     uid2)
     h.wait_status(p1, W_COMPLETED)
     h.wait_status(p2, W_COMPLETED)
+    # A forger names the client as the coach and the assistant as the
+    # client of a session the coach missed: "Completed" if trusted.
+    uid4 = h.uid("forged")
+    p4 = h.page(uid4, ATT["coach_absent"], coach=COACH[0], client=CLIENT[0])
+    expect_accepted(h.meeting_ended(
+        uid4, signature="missing", organizer=CLIENT,
+        attendee=("assistant@example.com", "Assistant")), uid4)
+    h.wait_status(p4, W_COACH_NO_SHOW)
     lines = [ln for ln in h.responder_lines(since) if "unsigned" in ln]
     if len(lines) < 2:
         fail("%d log lines say \"unsigned\" for 2 unsigned webhooks"
@@ -673,7 +682,7 @@ def _(h):
     # CAL_ALLOW_UNSIGNED=1 and no secret at all: an old self-hosted Cal.com.
     h.fresh(CAL_ALLOW_UNSIGNED="1", CAL_WEBHOOK_SECRET=None)
     uid = h.uid()
-    pid = h.page(uid, ATT["rejoin"])
+    pid = h.page(uid, ATT["rejoin"], coach=COACH[0], client=CLIENT[0])
     expect_accepted(h.meeting_ended(uid, signature="missing"), uid)
     h.wait_status(pid, W_COMPLETED)
 
@@ -892,6 +901,41 @@ def _(h):
         fail("fewer than 2 \"outcome=retry\" log lines: %s"
              % short(" | ".join(lines)))
     return "written after %.1f s" % took
+
+
+@case("notion_outage_at_deadline_keeps_verdict")
+def _(h):
+    """The verdict reached at the deadline (Zoom never had the meeting)
+    meets a Notion outage: retried past the deadline, not dead-lettered."""
+    h.fresh()
+    uid = h.uid("late-outage")
+    pid = h.page(uid, ATT["never"])
+    # Every try of the first write fails (three requests inside it).
+    h.nfault("patch", 503, code="service_unavailable", times=3)
+    expect_accepted(h.meeting_ended(uid, end=None), uid)
+    h.wait_status(pid, W_NEVER, MAX_WAIT + 30)
+    h.wait_job(uid, "done", 5)
+    lines = log_lines(h, uid)
+    if not any("outcome=retry" in ln and "503" in ln for ln in lines):
+        fail("no retry after the refused write: %s"
+             % short(" | ".join(lines)))
+
+
+@case("two_pages_same_uid_fail")
+def _(h):
+    """Which session is it? Two pages with one booking uid: failed/, with
+    the reason, and neither page written."""
+    h.fresh()
+    uid = h.uid("twins")
+    p1 = h.page(uid, ATT["rejoin"])
+    p2 = h.page(uid, ATT["rejoin"])
+    expect_accepted(h.meeting_ended(uid, end=None), uid)
+    h.wait_job(uid, "failed", 10)
+    jobs, _ = h.jobs()
+    if "2 Notion pages" not in jobs[uid]["note"]:
+        fail("--jobs: %s" % jobs[uid])
+    if h.patches(p1) or h.patches(p2):
+        fail("a page was written")
 
 
 @case("not_ready_at_deadline_fails")
