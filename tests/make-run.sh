@@ -139,6 +139,41 @@ else
 	KEY_NOTE="a demo key generated for this run"
 fi
 
+# --- the meeting-ended workflow, against a Notion stand-in -------------------------
+# Only with the Zoom stand-in and no workflow settings of your own: a
+# spool in the run's directory, the Notion stand-in, and one session page.
+if [ -n "${SPORT:-}" ] && ! is_set WORKFLOW_SPOOL_DIR; then
+	python3 "$ROOT/tests/notion_standin.py" --port 0 \
+	    --port-file "$DIR/notion.port" &
+	PIDS="$PIDS $!"
+	i=0
+	while [ ! -s "$DIR/notion.port" ]; do
+		[ $i -lt 100 ] || die "the Notion stand-in did not start"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	NPORT_NOTION=$(cat "$DIR/notion.port")
+	standin_value() {	# $1 = a constant of tests/notion_standin.py
+		python3 -c 'import sys; sys.path.insert(0, sys.argv[1])
+import notion_standin; print(getattr(notion_standin, sys.argv[2]))' \
+		    "$ROOT/tests" "$1"
+	}
+	WORKFLOW_SPOOL_DIR=$DIR/spool
+	CAL_WEBHOOK_SECRET=demo-cal-secret-$(random_token 8)
+	NOTION_API_BASE=http://127.0.0.1:$NPORT_NOTION/v1
+	NOTION_TOKEN=$(standin_value DEFAULT_TOKEN)
+	NOTION_DATABASE_ID=$(standin_value DEFAULT_DATABASE)
+	export WORKFLOW_SPOOL_DIR CAL_WEBHOOK_SECRET NOTION_API_BASE NOTION_TOKEN \
+	    NOTION_DATABASE_ID
+	DEMO_PAGE=$(python3 -c 'import json, sys, urllib.request
+r = urllib.request.urlopen(urllib.request.Request(
+    "http://127.0.0.1:%s/_control/page" % sys.argv[1], method="POST",
+    data=json.dumps({"properties": {"Name": "Coaching session",
+        "Cal Booking UID": "demo-booking-1", "Zoom Meet ID": "81100000001",
+        "Status": None}}).encode()))
+print(json.load(r)["id"])' "$NPORT_NOTION") || die "cannot create the demo page"
+fi
+
 # --- the responder ----------------------------------------------------------------
 RPORT=$(free_port)
 "$BIN" --listen "127.0.0.1:$RPORT" &
@@ -199,6 +234,24 @@ if [ -n "${SPORT:-}" ]; then
 Stand-in meetings: 85746065432 (4 rows), 11122233344 (650 rows, 3 pages),
 99988877766 (no rows), UUIDs "/ajXp112QmuoKj4854875==", "Ab//cdEFghIJklMNopQRsw==",
 "JbkqFkfqQ0e7+CZluSnc1g=="; any other id: 404.
+
+EOF
+fi
+if [ -n "${DEMO_PAGE:-}" ]; then
+	cat <<EOF
+The meeting-ended workflow (Cal.com -> Zoom -> Notion) runs too, against a
+Notion stand-in on 127.0.0.1:$NPORT_NOTION, with a session page for booking
+demo-booking-1 (Zoom meeting 81100000001, Status empty). Send Cal.com's
+webhook, signed with this run's secret:
+
+body='{"triggerEvent":"MEETING_ENDED","uid":"demo-booking-1","startTime":"2026-11-20T10:00:00Z","endTime":"2026-11-20T10:45:00Z","organizer":{"email":"coach@example.com","name":"Ada Lovelace"},"attendees":[{"email":"client@example.org","name":"Grace Hopper"}]}'
+sig=\$(printf '%s' "\$body" | openssl dgst -sha256 -hmac '$CAL_WEBHOOK_SECRET' -r | cut -d' ' -f1)
+curl -s -X POST http://127.0.0.1:$RUN_PORT/api/cal/meeting-ended -H "X-Cal-Signature-256: \$sig" -H 'Content-Type: application/json' --data-binary "\$body"
+
+then the page's status, and the job:
+
+curl -s 'http://127.0.0.1:$NPORT_NOTION/_control/page?id=$DEMO_PAGE' | python3 -c 'import json,sys; print(json.load(sys.stdin)["properties"]["Status"]["select"])'
+WORKFLOW_SPOOL_DIR=$WORKFLOW_SPOOL_DIR $BIN --jobs
 
 EOF
 fi
