@@ -49,6 +49,8 @@ $(BUILD):
 
 # ---- tests ------------------------------------------------------------
 UNIT_TESTS	= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+# Run under valgrind by tests/run-all.sh: auth_equal must not branch on the key.
+CT_PROGS	= $(BUILD)/tests/ct_auth
 
 # The config test makes large allocations fail (a malloc wrapper).
 $(BUILD)/tests/test_config: ALL_LDFLAGS += -Wl,--wrap=malloc
@@ -81,7 +83,7 @@ fuzz:
 deps:
 	@sh tests/install-deps.sh
 
-unit: $(UNIT_TESTS) $(REPLAYS)
+unit: $(UNIT_TESTS) $(CT_PROGS) $(REPLAYS)
 
 integration: all
 	python3 tests/integration/run.py --bin $(BUILD)/$(PROG)

@@ -133,6 +133,23 @@ python3 tests/workflow/valgrind.py --bin build/zoom-attendees >"$LOG" 2>&1
 cat "$LOG"
 count_plain "workflow valgrind"
 
+# Constant time, checked rather than timed: auth_equal under memcheck with
+# the key's low bits undefined must not branch on them (no report), and an
+# early-exit strcmp in its place must be reported (the check can fail).
+echo "== constant time (auth_equal under valgrind, the key's bits undefined)"
+for mode in auth strcmp; do
+	valgrind -q --expensive-definedness-checks=yes --error-exitcode=99 \
+		build/tests/ct_auth "$mode" >"$LOG" 2>&1
+	rc=$?
+	cat "$LOG"
+	if { [ "$mode" = auth ] && [ $rc -eq 0 ]; } ||
+	    { [ "$mode" = strcmp ] && [ $rc -eq 99 ]; }; then
+		PASSED=$((PASSED + 1)); echo "ct_auth $mode... ok (exit $rc)"
+	else
+		FAILED=$((FAILED + 1)); echo "ct_auth $mode... FAIL (exit $rc)"
+	fi
+done
+
 # The unit tests again under valgrind memcheck: any error or leak fails.
 for t in $(unit_tests build); do
 	echo "== valgrind unit: $(basename "$t")"
