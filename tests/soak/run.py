@@ -56,6 +56,7 @@ TIMEOUT_MS = 2000           # the soak's ZOOM_TIMEOUT_MS: timeouts stay cheap
 CONNS = 4                   # 2 connections for the mix, 2 for the faults
 FIRST = 1000                # RSS is compared after this many requests
 RSS_TOLERANCE = 0.05
+GROWTH_MAX = 8              # bytes a request, over the run's second half
 UNKNOWN = "98765432109"
 # Each fault connection has a meeting of its own, and the stand-in applies
 # a fault only to requests for that meeting: no other request can take it.
@@ -413,11 +414,14 @@ def run_native(h, a, results):
     soak = Soak(h, h.bin, sock)
     t0 = time.monotonic()
     err = None
-    first = last = None
+    first = mid = last = None
+    half = (FIRST + n) // 2
     try:
         soak.drive(kinds[:FIRST])
         first = vm_status(p.pid)
-        soak.drive(kinds[FIRST:])
+        soak.drive(kinds[FIRST:half])
+        mid = vm_status(p.pid)
+        soak.drive(kinds[half:])
         last = vm_status(p.pid)
     except Failure as e:
         err = str(e)
@@ -449,6 +453,23 @@ def run_native(h, a, results):
         return "%d -> %d KiB, %+.2f %%" % (first["VmRSS"], last["VmRSS"],
                                           d * 100)
 
+    def growth():
+        """A small leak hides in 5 %: 40 bytes a request is 400 KB over
+        10,000. Growth per request over two spans of the run, after the
+        warm-up: a leak grows both alike; a cache that fills, only the
+        first. The later span must grow by less than GROWTH_MAX bytes a
+        request (RSS moves by pages: 8 B x 4,500 requests is 9 pages)."""
+        if not (first and mid and last):
+            fail("no RSS figures")
+        g1 = (mid["VmRSS"] - first["VmRSS"]) * 1024.0 / (half - FIRST)
+        g2 = (last["VmRSS"] - mid["VmRSS"]) * 1024.0 / (n - half)
+        note = "%.1f B/request over requests %d-%d, %.1f over %d-%d" % (
+            g1, FIRST, half, g2, half, n)
+        if g2 > GROWTH_MAX:
+            fail("VmRSS grows %s (at most %d B/request)" % (note,
+                                                           GROWTH_MAX))
+        return note
+
     def clean_exit():
         if rc != 0:
             fail("exit status %r after SIGTERM" % rc)
@@ -456,6 +477,7 @@ def run_native(h, a, results):
 
     results.append(("native: every answer as expected", answers))
     results.append(("native: VmRSS within 5 %% after %d requests" % n, rss))
+    results.append(("native: VmRSS growth per request, two spans", growth))
     results.append(("native: clean exit on SIGTERM", clean_exit))
 
 
