@@ -32,7 +32,7 @@ LIB_SRCS	= src/buf.c src/util.c src/json_scan.c src/config.c src/auth.c \
 LIB_OBJS	= $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 MAIN_OBJ	= $(BUILD)/main.o
 
-.PHONY: all check unit integration asan deps run bench valgrind load fuzz fuzz-replay install uninstall clean
+.PHONY: all check unit integration asan deps run bench valgrind load fuzz fuzz-replay install uninstall deb clean
 
 all: $(BUILD)/$(PROG)
 
@@ -168,6 +168,25 @@ uninstall:
 .PHONY: deploy
 deploy: $(BUILD)/$(PROG)
 	python3 tests/deploy/run.py --bin $(BUILD)/$(PROG)
+
+# The Debian package (debian/), built from a copy of the sources in
+# $(DEB_DIR)/src (dpkg-buildpackage writes into the parent directory), then
+# checked by lintian (an error fails). Result: $(DEB_DIR)/$(PROG)_$(VERSION)_ARCH.deb.
+DEB_DIR		= build/deb
+DEB_SOURCES	= Makefile README.md SECURITY.md src man nginx apache contrib systemd docs debian
+
+deb:
+	@sh tests/install-deps.sh dpkg-dev debhelper lintian
+	@v=$$(dpkg-parsechangelog -S Version); [ "$$v" = "$(VERSION)" ] || \
+		{ echo "debian/changelog is at $$v, the Makefile at $(VERSION)" >&2; exit 1; }
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src/$(PROG)-$(VERSION)
+	cp -R $(DEB_SOURCES) $(DEB_DIR)/src/$(PROG)-$(VERSION)/
+	cd $(DEB_DIR)/src/$(PROG)-$(VERSION) && dpkg-buildpackage -us -uc -b -Jauto
+	mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.buildinfo $(DEB_DIR)/src/*.changes $(DEB_DIR)/
+	rm -rf $(DEB_DIR)/src
+	lintian --fail-on error --info $(DEB_DIR)/*.changes
+	@ls -1 $(DEB_DIR)/*.deb
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -111,6 +111,14 @@ python3 tests/deploy/run.py --bin build/zoom-attendees >"$LOG" 2>&1
 cat "$LOG"
 count_plain "deployments"
 
+# The Debian package: built (make deb, lintian), installed with dpkg -i,
+# serving through nginx from the installed files, then purged; the normal
+# build's sources only.
+echo "== Debian package (make deb, lintian, install, serve, purge)"
+python3 tests/deb/run.py >"$LOG" 2>&1
+cat "$LOG"
+count_plain "deb"
+
 # The original caller, a SvelteKit app's relative event.fetch, through a
 # real nginx to the responder (npm ci once, then cached in
 # tests/migration/node_modules); the normal build only.
