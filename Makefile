@@ -28,7 +28,8 @@ LIBS		= $(DEP_LIBS) -lunistring -lpthread -lm
 LIB_SRCS	= src/buf.c src/util.c src/json_scan.c src/config.c src/auth.c \
 		  src/request.c src/response.c src/log.c src/exchange.c src/zoom_token.c \
 		  src/zoom_client.c src/zoom_api.c src/attendance.c src/handler.c src/fcgi_server.c \
-		  src/job.c src/spool.c src/cal_webhook.c src/notion.c src/workflow.c
+		  src/job.c src/spool.c src/cal_webhook.c src/notion.c src/workflow.c \
+		  src/deadline.c
 LIB_OBJS	= $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 MAIN_OBJ	= $(BUILD)/main.o
 
@@ -54,6 +55,10 @@ CT_PROGS	= $(BUILD)/tests/ct_auth
 
 # The config test makes large allocations fail (a malloc wrapper).
 $(BUILD)/tests/test_config: ALL_LDFLAGS += -Wl,--wrap=malloc
+# The log test records syslog's lines instead of sending them (with
+# _FORTIFY_SOURCE, syslog() is __syslog_chk).
+$(BUILD)/tests/test_log: ALL_LDFLAGS += -Wl,--wrap=openlog,--wrap=closelog \
+	-Wl,--wrap=syslog,--wrap=__syslog_chk
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(BUILD)/tests
@@ -164,9 +169,11 @@ uninstall:
 		$(DESTDIR)$(SHAREDIR)/contrib $(DESTDIR)$(SHAREDIR)/systemd \
 		$(DESTDIR)$(SHAREDIR) 2>/dev/null || true
 
-# Every deployment (nginx, Apache, systemd, spawn-fcgi, CGI) started for real.
+# Every deployment (nginx, Apache, lighttpd, Caddy, systemd, spawn-fcgi, CGI)
+# started for real.
 .PHONY: deploy
 deploy: $(BUILD)/$(PROG)
+	@sh tests/install-deps.sh caddy lighttpd
 	python3 tests/deploy/run.py --bin $(BUILD)/$(PROG)
 
 # The Debian package (debian/), built from a copy of the sources in

@@ -15,6 +15,7 @@
 #include "auth.h"
 #include "config.h"
 #include "exchange.h"
+#include "log.h"
 #include "notion.h"
 #include "util.h"
 
@@ -40,6 +41,8 @@ static const struct cfg_def defs[CFG__MAX] = {
 	{ "ZOOM_TIMEOUT_MS", 0, 0, "10000" },		/* CFG_ZOOM_TIMEOUT_MS */
 	{ "ZOOM_TOKEN_CACHE", 0, 0, NULL },		/* CFG_ZOOM_TOKEN_CACHE */
 	{ "ZOOM_ATTENDEES_THREADS", 0, 0, "4" },	/* CFG_ZOOM_ATTENDEES_THREADS */
+	{ "ZOOM_ATTENDEES_LOG", 0, 0, "stderr" },
+							/* CFG_ZOOM_ATTENDEES_LOG */
 	{ "ZOOM_CA_FILE", 0, 0, NULL },			/* CFG_ZOOM_CA_FILE */
 	{ "ZOOM_CA_PATH", 0, 0, NULL },			/* CFG_ZOOM_CA_PATH */
 	{ "ATTENDANCE_STATUS_COMPLETED", 0, 0, "Completed" },
@@ -123,21 +126,28 @@ xstrndup(const char *s, size_t n)
 }
 
 /*
- * Read a secret file: at most CFG_MAX_VALUE_LEN bytes, one trailing
- * newline (LF or CRLF) stripped. Returns a new string or NULL, with a
- * static reason in *why.
+ * Read a secret file: a regular file of at most CFG_MAX_VALUE_LEN bytes,
+ * no NUL byte, one trailing newline (LF or CRLF) stripped. Returns a new
+ * string or NULL, with a static reason in *why.
  */
 static char *
 read_secret_file(const char *path, const char **why)
 {
-	char	 tmp[CFG_MAX_VALUE_LEN + 3];	/* value, CRLF, one byte more */
-	size_t	 n = 0;
-	ssize_t	 r;
-	int	 fd;
-	char	*out;
+	char		 tmp[CFG_MAX_VALUE_LEN + 3];	/* value, CRLF, one more */
+	struct stat	 st;
+	size_t		 n = 0;
+	ssize_t		 r;
+	int		 fd;
+	char		*out;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	/* O_NONBLOCK: a FIFO's open would wait for a writer, for ever. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
 		*why = "its _FILE cannot be opened";
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		*why = "its _FILE is not a regular file";
 		return NULL;
 	}
 	while (n < sizeof(tmp) && (r = read(fd, tmp + n, sizeof(tmp) - n)) != 0) {
@@ -166,6 +176,12 @@ read_secret_file(const char *path, const char **why)
 	if (n > CFG_MAX_VALUE_LEN) {
 		secure_zero(tmp, sizeof(tmp));
 		*why = "its _FILE is too large";
+		return NULL;
+	}
+	/* The value would end there, unseen: refused, as the file is. */
+	if (memchr(tmp, '\0', n) != NULL) {
+		secure_zero(tmp, sizeof(tmp));
+		*why = "its _FILE holds a NUL byte";
 		return NULL;
 	}
 	out = xstrndup(tmp, n);
@@ -325,7 +341,8 @@ conf_load(struct config *c, struct conf_file *cf,
 	else
 		return 0;
 
-	if ((fd = open(c->conf_path, O_RDONLY | O_CLOEXEC)) < 0) {
+	/* O_NONBLOCK: a FIFO's open would wait for a writer, for ever. */
+	if ((fd = open(c->conf_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
 		if (errno == ENOENT && (named == NULL || *named == '\0')) {
 			c->conf_path[0] = '\0';	/* optional file, absent */
 			return 0;
@@ -699,6 +716,9 @@ validate(struct config *c)
 		else
 			c->threads = (int)n;
 	}
+	if ((v = usable(c, CFG_ZOOM_ATTENDEES_LOG)) != NULL &&
+	    log_dest_parse(v, &c->log_dest) < 0)
+		c->problem[CFG_ZOOM_ATTENDEES_LOG] = "not stderr or syslog";
 }
 
 void
@@ -745,13 +765,22 @@ cfg_report_problems(const struct config *c, FILE *f)
 {
 	size_t i;
 
-	if (c->conf_error[0] != '\0')
+	if (c->conf_error[0] != '\0' && f != NULL)
 		fprintf(f, "zoom-attendees: configuration file %s: %s\n",
 		    c->conf_path, c->conf_error);
-	for (i = 0; i < CFG__MAX; i++)
-		if (c->problem[i] != NULL)
+	else if (c->conf_error[0] != '\0')
+		log_warnx("configuration file %s: %s", c->conf_path,
+		    c->conf_error);
+	for (i = 0; i < CFG__MAX; i++) {
+		if (c->problem[i] == NULL)
+			continue;
+		if (f != NULL)
 			fprintf(f, "zoom-attendees: %s: %s (%s)\n", defs[i].name,
 			    c->problem[i], src_names[c->src[i]]);
+		else
+			log_warnx("%s: %s (%s)", defs[i].name, c->problem[i],
+			    src_names[c->src[i]]);
+	}
 }
 
 void

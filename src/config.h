@@ -16,6 +16,8 @@
 
 #include <stdio.h>
 
+#include "log.h"
+
 enum cfg_key {
 	CFG_INTERNAL_API_KEY,
 	CFG_ZOOM_ACCOUNT_ID,
@@ -26,6 +28,7 @@ enum cfg_key {
 	CFG_ZOOM_TIMEOUT_MS,
 	CFG_ZOOM_TOKEN_CACHE,
 	CFG_ZOOM_ATTENDEES_THREADS,
+	CFG_ZOOM_ATTENDEES_LOG,
 	CFG_ZOOM_CA_FILE,
 	CFG_ZOOM_CA_PATH,
 	CFG_ATTENDANCE_STATUS_COMPLETED,
@@ -74,6 +77,7 @@ struct config {
 	/* Parsed forms, valid when ok. */
 	long		 timeout_ms;		/* whole budget of one request */
 	int		 threads;		/* FastCGI worker threads */
+	enum log_dest	 log_dest;		/* stderr unless it is valid */
 	int		 allow_http;		/* a URL is loopback http:// */
 	int		 workflow;		/* WORKFLOW_SPOOL_DIR is set */
 	long		 retry_first_s;		/* WORKFLOW_RETRY_FIRST */
@@ -93,7 +97,11 @@ void		 cfg_load_from(struct config *c,
 		     const char *(*lookup)(const char *name),
 		     const char *exe_dir);
 
-/* One line per problem on f, "prog: NAME: reason"; nothing when ok. */
+/*
+ * One line per problem, "prog: NAME: reason", on f, or through the log
+ * (log.h: stderr or syslog, as ZOOM_ATTENDEES_LOG says) when f is NULL;
+ * nothing when ok.
+ */
 void		 cfg_report_problems(const struct config *c, FILE *f);
 
 /* --check-config: every setting, its source and state; no values. */

@@ -26,6 +26,7 @@
 
 #include <fcgiapp.h>
 
+#include "deadline.h"
 #include "fcgi_server.h"
 #include "log.h"
 #include "util.h"
@@ -48,10 +49,14 @@ static volatile sig_atomic_t	 stopping;
  * waits again. Idle kept connections cost no thread; there is no hand-off
  * between threads; new connections are accepted by whichever thread is free.
  * libfcgi still parses and writes the records: FCGX_Accept_r is given a
- * connection whose request is already readable.
+ * connection whose request is already readable. From that first byte the
+ * request has REQUEST_MS to arrive whole (deadline.c), however its bytes
+ * are paced: a peer that sends slowly holds a thread no longer.
  */
 
-#define IO_TIMEOUT_S	30	/* a connection stalled mid-record is dropped */
+#define IO_TIMEOUT_S	30	/* one read or write that makes no progress */
+#define REQUEST_MS	30000	/* a request whole, first byte to last */
+#define REQUEST_MS_MIN	100	/* the shortest ZA_TEST_REQUEST_MS */
 #define DRAIN_MAX	(1024 * 1024) /* unread body discarded to keep a connection */
 #define DRAIN_EVENTS	64	/* ready connections one thread serves when stopping */
 
@@ -60,18 +65,37 @@ struct fcgi_server {
 	int			 listen_fd;
 	int			 sig_fd;	/* signalfd: SIGTERM, SIGHUP, SIGINT */
 	int			 stop_fd;	/* eventfd, readable once stopping */
+	struct dl_guard		 guard;		/* each request's deadline */
+};
+
+/* A request as the handler reads it. */
+struct fcgi_ctx {
+	FCGX_Request	*req;
+	struct dl_slot	*deadline;	/* the serving thread's */
 };
 
 static const char *
 fcgi_param(void *ctx, const char *name)
 {
-	return FCGX_GetParam(name, ((FCGX_Request *)ctx)->envp);
+	return FCGX_GetParam(name, ((struct fcgi_ctx *)ctx)->req->envp);
 }
 
+/*
+ * The body, under the request's deadline. A stream that broke (the
+ * deadline cut it, the connection closed, a bad record) is -1, never
+ * the body's end, which is the empty FCGI_STDIN record (FastCGI 1.0
+ * section 5.3).
+ */
 static long
 fcgi_read(void *ctx, char *buf, size_t len)
 {
-	return FCGX_GetStr(buf, (int)len, ((FCGX_Request *)ctx)->in);
+	struct fcgi_ctx	*c = ctx;
+	int		 n;
+
+	dl_reading(c->deadline, 1);
+	n = FCGX_GetStr(buf, (int)len, c->req->in);
+	dl_reading(c->deadline, 0);
+	return n == 0 && FCGX_GetError(c->req->in) != 0 ? -1 : n;
 }
 
 static int
@@ -138,32 +162,71 @@ accept_all(struct fcgi_server *srv)
 	}
 }
 
-/* Serve the request waiting on fd; keep or close the connection after. */
+/*
+ * Serve the request waiting on fd; keep or close the connection after.
+ * Its deadline runs from now, its first byte, and covers every read: the
+ * parameters, the body, the rest of the body drained, and libfcgi's wait
+ * for the peer to close; not the handler's own work (Zoom's time).
+ */
 static void
-serve_connection(struct fcgi_server *srv, struct worker *w, FCGX_Request *req,
-    int fd)
+serve_connection(struct fcgi_server *srv, struct worker *w,
+    struct dl_slot *deadline, FCGX_Request *req, int fd)
 {
-	struct req_io		 io = { fcgi_param, fcgi_read, req };
+	struct fcgi_ctx		 ctx = { req, deadline };
+	struct req_io		 io = { fcgi_param, fcgi_read, &ctx, 1 };
 	char			 junk[4096];
 	long			 n, drained = 0;
+	long long		 ms = (long long)deadline->limit_ms;
+	int			 body_cut, late, cut;
 
+	if (dl_begin(deadline, fd) < 0) {
+		log_warn("fcntl(F_DUPFD_CLOEXEC) failed, connection dropped");
+		close(fd);
+		return;
+	}
 	req->ipcFd = fd;
 	/* Else FCGX_Accept_r's opening FCGX_Finish_r would close fd. */
 	req->keepConnection = 1;
-	if (FCGX_Accept_r(req) < 0)
-		return;	/* the web server closed it: libfcgi closed fd */
+	if (FCGX_Accept_r(req) < 0) {
+		/* The web server closed it, or it was cut: fd is closed. */
+		if (dl_end(deadline))
+			log_warnx("deadline: a request's parameters not whole "
+			    "after %lld ms: connection dropped", ms);
+		return;
+	}
+	dl_reading(deadline, 0);
 	handle_and_send(w, &io, fcgi_put, req);
-	/* Leave the stream at a record boundary for the next request. */
-	while ((n = FCGX_GetStr(junk, sizeof(junk), req->in)) > 0)
-		if ((drained += n) > DRAIN_MAX) {
-			req->keepConnection = 0;
-			break;
-		}
-	if (stopping)
-		req->keepConnection = 0;	/* close it after this answer */
+	/* Answered before the body was read: read the rest, so that the
+	 * stream is at a record boundary for the next request. */
+	if (!FCGX_HasSeenEOF(req->in)) {
+		dl_reading(deadline, 1);
+		while ((n = FCGX_GetStr(junk, sizeof(junk), req->in)) > 0)
+			if ((drained += n) > DRAIN_MAX) {
+				req->keepConnection = 0;
+				break;
+			}
+	}
+	/* Cut short, not merely cut after its end had come (a late answer). */
+	body_cut = dl_cut(deadline) && FCGX_GetError(req->in) != 0;
+	/* Close it after this answer: stopping, or no time left to read
+	 * (then libfcgi's wait for the peer's close ends at once). */
+	if ((late = dl_passed(deadline)) != 0 || stopping)
+		req->keepConnection = 0;
+	dl_reading(deadline, 1);
 	FCGX_Finish_r(req);
-	if (req->ipcFd >= 0)
-		arm_connection(srv, fd, EPOLL_CTL_MOD);
+	cut = dl_end(deadline);
+	if (body_cut)
+		log_warnx("deadline: a request's body not whole after %lld ms: "
+		    "connection dropped", ms);
+	else if (cut && !late)
+		log_warnx("deadline: a client still connected %lld ms after "
+		    "its request began: connection closed", ms);
+	if (req->ipcFd >= 0) {
+		if (cut)
+			close(fd);	/* its reading side is shut */
+		else
+			arm_connection(srv, fd, EPOLL_CTL_MOD);
+	}
 	req->ipcFd = -1;
 }
 
@@ -192,6 +255,7 @@ begin_stop(struct fcgi_server *srv)
 struct thread_arg {
 	struct fcgi_server	*srv;
 	struct worker		 w;
+	struct dl_slot		*deadline;	/* this thread's requests' */
 };
 
 /* A connection's event, as opposed to the listener and the control fds. */
@@ -207,7 +271,8 @@ is_connection(const struct fcgi_server *srv, int fd)
  * so the web server opens its next ones to a process that will answer.
  */
 static void
-drain(struct fcgi_server *srv, struct worker *w, FCGX_Request *req)
+drain(struct fcgi_server *srv, struct worker *w, struct dl_slot *deadline,
+    FCGX_Request *req)
 {
 	struct epoll_event	evs[DRAIN_EVENTS];
 	int			n, i;
@@ -215,7 +280,24 @@ drain(struct fcgi_server *srv, struct worker *w, FCGX_Request *req)
 	n = epoll_wait(srv->epfd, evs, DRAIN_EVENTS, 0);
 	for (i = 0; i < n; i++)
 		if (is_connection(srv, evs[i].data.fd))
-			serve_connection(srv, w, req, evs[i].data.fd);
+			serve_connection(srv, w, deadline, req, evs[i].data.fd);
+}
+
+/*
+ * A request's whole time, REQUEST_MS. The tests shorten it with
+ * ZA_TEST_REQUEST_MS (REQUEST_MS_MIN to REQUEST_MS), so that showing a
+ * drip-fed request cut takes seconds, not half a minute; it can only be
+ * shortened, and is no setting (--check-config does not list it).
+ */
+static int64_t
+request_ms(void)
+{
+	long long ms;
+
+	if (parse_int(getenv("ZA_TEST_REQUEST_MS"), REQUEST_MS_MIN, REQUEST_MS,
+	    &ms) < 0)
+		return REQUEST_MS;
+	return ms;
 }
 
 static void *
@@ -240,9 +322,10 @@ worker_main(void *arg)
 		else if (ev.data.fd == srv->listen_fd)
 			accept_all(srv);
 		else if (ev.data.fd != srv->stop_fd)
-			serve_connection(srv, &ta->w, &req, ev.data.fd);
+			serve_connection(srv, &ta->w, ta->deadline, &req,
+			    ev.data.fd);
 	}
-	drain(srv, &ta->w, &req);
+	drain(srv, &ta->w, ta->deadline, &req);
 	FCGX_Free(&req, 0);
 	return NULL;
 }
@@ -285,8 +368,9 @@ fcgi_serve(struct app *app, int listen_fd)
 	xchg_set_retry_sleepers(n / 2);
 	ta = calloc((size_t)n, sizeof(*ta));
 	tids = calloc((size_t)n, sizeof(*tids));
-	if (ta == NULL || tids == NULL) {
-		log_warn("calloc");
+	if (ta == NULL || tids == NULL || dl_start(&srv.guard, n,
+	    request_ms()) < 0) {
+		log_warn("cannot start the worker threads");
 		free(ta);
 		free(tids);
 		return 1;
@@ -297,6 +381,7 @@ fcgi_serve(struct app *app, int listen_fd)
 	 */
 	if (wf_start(app) < 0) {
 		log_warnx("cannot start the workflow's job thread");
+		dl_stop(&srv.guard);
 		free(ta);
 		free(tids);
 		return 1;
@@ -305,6 +390,7 @@ fcgi_serve(struct app *app, int listen_fd)
 	pthread_attr_setstacksize(&attr, THREAD_STACK);
 	for (i = 0; i < n; i++) {
 		ta[i].srv = &srv;
+		ta[i].deadline = dl_slot(&srv.guard, i);
 		if (worker_init(&ta[i].w, app) < 0) {
 			log_warnx("cannot initialise libcurl for worker %d", i);
 			rc = 1;
@@ -326,6 +412,7 @@ fcgi_serve(struct app *app, int listen_fd)
 		worker_free(&ta[i].w);
 	}
 	wf_stop(app);
+	dl_stop(&srv.guard);
 	free(ta);
 	free(tids);
 	close(srv.stop_fd);

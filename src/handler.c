@@ -99,32 +99,68 @@ any_path(const struct req_io *io, const char *suffix)
 }
 
 /*
- * Read exactly CONTENT_LENGTH bytes (RFC 3875 section 4.2). Returns the
- * response kind to send on failure, or RESP_OK.
+ * Read the body into w->body: CONTENT_LENGTH bytes (RFC 3875 section
+ * 4.2), or, under FastCGI when no length is given, everything to the end
+ * of the stdin stream. RESP_OK; RESP_TOO_LARGE past limit bytes;
+ * RESP_BAD_LENGTH when the length is not a count or the body ends before
+ * it; RESP_REQUEST_TIMEOUT when the body cannot be read.
  */
 static enum resp_kind
 read_body(struct worker *w, const struct req_io *io, long long limit)
 {
 	long long	 want;
 	long		 n;
+	size_t		 ask;
 	char		 chunk[8192];
 
 	buf_reset(&w->body);
-	if (req_content_length(io->param(io->ctx, "CONTENT_LENGTH"), &want) < 0)
-		return RESP_BAD_JSON;
+	if (req_content_length(io->param(io->ctx, "CONTENT_LENGTH"),
+	    io->end_marked, &want) < 0)
+		return RESP_BAD_LENGTH;
 	if (want > limit)
 		return RESP_TOO_LARGE;
-	while ((long long)w->body.len < want) {
-		size_t left = (size_t)want - w->body.len;
-
-		n = io->read(io->ctx, chunk, left < sizeof(chunk) ?
-		    left : sizeof(chunk));
-		if (n <= 0)
-			return RESP_BAD_JSON;	/* body shorter than announced */
-		if (buf_add(&w->body, chunk, (size_t)n) != BUF_OK)
+	for (;;) {
+		ask = sizeof(chunk);
+		if (want != REQ_LENGTH_TO_END) {
+			if ((long long)w->body.len >= want)
+				break;
+			if ((size_t)want - w->body.len < ask)
+				ask = (size_t)want - w->body.len;
+		}
+		if ((n = io->read(io->ctx, chunk, ask)) < 0)
+			return RESP_REQUEST_TIMEOUT;
+		if (n == 0) {
+			if (want == REQ_LENGTH_TO_END)
+				break;		/* the stream's end */
+			return RESP_BAD_LENGTH;	/* shorter than announced */
+		}
+		if ((long long)(w->body.len + (size_t)n) > limit ||
+		    buf_add(&w->body, chunk, (size_t)n) != BUF_OK)
 			return RESP_TOO_LARGE;
 	}
 	return RESP_OK;
+}
+
+/*
+ * The method as the log line shows it: one of HTTP's (RFC 9110 section 9,
+ * and PATCH) or "other". The caller's own text could be long enough to
+ * push the status out of the line, or hold spaces that forge fields.
+ */
+static const char *
+log_method(const char *method)
+{
+	static const char *const known[] = {
+		"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS",
+		"TRACE", "PATCH"
+	};
+	size_t i;
+
+	if (method == NULL || *method == '\0')
+		return "-";
+	for (i = 0; i < ARRAY_LEN(known); i++)
+		if (strcmp(method, known[i]) == 0)
+			return known[i];
+	return "other";
 }
 
 /*
@@ -260,8 +296,7 @@ handle_cal(struct worker *w, const struct req_io *io, const char *method,
 	}
 	if ((kind = read_body(w, io, CAL_MAX_BODY)) != RESP_OK) {
 		resp_error(resp, kind, kind == RESP_TOO_LARGE ?
-		    "The body is larger than 256 KiB." : "The body is shorter "
-		    "than its Content-Length, or that length is invalid.");
+		    "The body is larger than 256 KiB." : NULL);
 		goto log;
 	}
 	body = w->body.data != NULL ? w->body.data : "";
@@ -324,7 +359,7 @@ handle_cal(struct worker *w, const struct req_io *io, const char *method,
 	cal_accepted(resp, job.uid, state);
 log:
 	log_warnx("%s status=%d route=meeting-ended uid=%s job=%s "
-	    "signature=%s ms=%lld", method, resp->status,
+	    "signature=%s ms=%lld", log_method(method), resp->status,
 	    job.uid[0] ? log_safe(job.uid, uid, sizeof(uid)) : "-", state,
 	    sig == CAL_SIG_OK ? "ok" : sig == CAL_SIG_UNSIGNED ?
 	    "unsigned(CAL_ALLOW_UNSIGNED=1)" : sig == CAL_SIG_BAD ? "bad" : "-",
@@ -346,7 +381,7 @@ handle_request(struct worker *w, const struct req_io *io, struct response *resp)
 	memset(&info, 0, sizeof(info));
 	memset(&id, 0, sizeof(id));
 	if (method == NULL)
-		method = "-";
+		method = "";
 
 	if (!app->cfg.ok) {
 		resp_error(resp, RESP_MISCONFIGURED, NULL);
@@ -375,9 +410,7 @@ handle_request(struct worker *w, const struct req_io *io, struct response *resp)
 		goto log;
 	}
 	if ((kind = read_body(w, io, REQ_MAX_BODY)) != RESP_OK) {
-		resp_error(resp, kind, kind == RESP_BAD_JSON ?
-		    "The body is shorter than its Content-Length, or that "
-		    "length is invalid." : NULL);
+		resp_error(resp, kind, NULL);
 		goto log;
 	}
 	if ((re = req_parse_request(w->body.data ? w->body.data : "",
@@ -400,7 +433,8 @@ log:
 	/* One line a request; the web server keeps stderr. No secrets. */
 	log_warnx("%s status=%d meeting=%s zoom_calls=%d token_calls=%d "
 	    "ms=%lld%s%s%s%s",
-	    method, resp->status, id.text[0] ? id.text : "-", info.calls,
+	    log_method(method), resp->status, id.text[0] ? id.text : "-",
+	    info.calls,
 	    info.token_calls,
 	    (long long)(now_ms() - start),
 	    info.trackingid[0] ? " trackingid=" : "", info.trackingid,

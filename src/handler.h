@@ -42,9 +42,13 @@ struct worker {
 /* How the handler reads the request; ctx is the transport's. */
 struct req_io {
 	const char	*(*param)(void *ctx, const char *name); /* NULL if unset */
-	/* Up to len bytes of body: count, 0 at end, -1 on error. */
+	/*
+	 * Up to len bytes of body: count, 0 at its end, -1 when it cannot
+	 * be read (the request's deadline passed, the connection broke).
+	 */
 	long		 (*read)(void *ctx, char *buf, size_t len);
 	void		*ctx;
+	int		 end_marked;	/* the body's end is marked (FastCGI) */
 };
 
 int	 worker_init(struct worker *w, struct app *app);

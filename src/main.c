@@ -21,6 +21,7 @@
 #include "request.h"
 #include "util.h"
 #include "workflow.h"
+#include "zoom_token.h"
 
 #define MMAP_THRESHOLD	(128 * 1024)	/* glibc's default, but fixed */
 #define CGI_DRAIN_MAX	(64LL * 1024 * 1024) /* unread CGI body read before exit */
@@ -57,9 +58,9 @@ static const char usage[] =
 "file (ZOOM_ATTENDEES_CONFIG, or zoom-attendees.conf beside the binary):\n"
 "  INTERNAL_API_KEY, ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET\n"
 "  (required); ZOOM_TOKEN_URL, ZOOM_API_BASE, ZOOM_TIMEOUT_MS,\n"
-"  ZOOM_TOKEN_CACHE, ZOOM_ATTENDEES_THREADS; for the workflow\n"
-"  WORKFLOW_SPOOL_DIR, CAL_WEBHOOK_SECRET, NOTION_TOKEN, NOTION_DATABASE_ID\n"
-"  and more. See zoom-attendees(8).\n";
+"  ZOOM_TOKEN_CACHE, ZOOM_ATTENDEES_THREADS, ZOOM_ATTENDEES_LOG (stderr or\n"
+"  syslog); for the workflow WORKFLOW_SPOOL_DIR, CAL_WEBHOOK_SECRET,\n"
+"  NOTION_TOKEN, NOTION_DATABASE_ID and more. See zoom-attendees(8).\n";
 
 /* ---- plain CGI (RFC 3875) -------------------------------------------- */
 
@@ -96,7 +97,7 @@ cgi_drain(void)
 	char		 junk[8192];
 	size_t		 n;
 
-	if (req_content_length(getenv("CONTENT_LENGTH"), &want) < 0)
+	if (req_content_length(getenv("CONTENT_LENGTH"), 0, &want) < 0)
 		return;
 	left = want - cgi_consumed;
 	if (left > CGI_DRAIN_MAX)
@@ -123,7 +124,11 @@ static int
 serve_cgi(struct app *app)
 {
 	struct worker	w;
-	struct req_io	io = { cgi_param, cgi_read, NULL };
+	/*
+	 * end_marked 0: a CGI body has no end of its own, only the length
+	 * (RFC 3875 section 4.1.2); without one there is no body.
+	 */
+	struct req_io	io = { cgi_param, cgi_read, NULL, 0 };
 
 	if (worker_init(&w, app) < 0) {
 		log_warnx("cannot initialise libcurl");
@@ -136,6 +141,45 @@ serve_cgi(struct app *app)
 }
 
 /* ---- start-up -------------------------------------------------------- */
+
+/*
+ * --check-config: would ZOOM_TOKEN_CACHE work for this user? A warning,
+ * not an error: the responder serves without the file cache (each
+ * process fetches its own token), so the exit status is not changed.
+ */
+static void
+check_token_cache(const struct config *c)
+{
+	const char	*path = cfg_get(c, CFG_ZOOM_TOKEN_CACHE);
+	char		 why[8192];
+
+	if (path == NULL || c->problem[CFG_ZOOM_TOKEN_CACHE] != NULL)
+		return;
+	if (ztok_cache_check(path, why, sizeof(why)) == 0)
+		printf("token cache: usable\n");
+	else
+		printf("token cache: WARNING ZOOM_TOKEN_CACHE: %s\n", why);
+}
+
+/*
+ * --check-config: with ZOOM_ATTENDEES_LOG=syslog, is a syslog daemon
+ * listening? syslog(3) would drop every line silently. A warning, like
+ * the token cache's: the exit status is not changed.
+ */
+static void
+check_syslog(const struct config *c)
+{
+	char	why[256];
+
+	if (c->problem[CFG_ZOOM_ATTENDEES_LOG] != NULL ||
+	    c->log_dest != LOG_DEST_SYSLOG)
+		return;
+	if (log_syslog_check(why, sizeof(why)) == 0)
+		printf("syslog: reachable\n");
+	else
+		printf("syslog: WARNING ZOOM_ATTENDEES_LOG=syslog, but %s: "
+		    "log lines would be lost\n", why);
+}
 
 /* "660", "0660": permission bits in octal, 0 to 0777; -1 if not that. */
 static int
@@ -223,8 +267,17 @@ main(int argc, char *argv[])
 	memset(&app, 0, sizeof(app));
 	cfg_load(&app.cfg);
 	cfg_scrub_environ(&app.cfg);
+	/*
+	 * From here on, lines go where ZOOM_ATTENDEES_LOG says, start-up
+	 * errors included (an invalid value leaves them on stderr). The
+	 * operator's commands keep stderr: someone is reading it.
+	 */
+	if (!check && !jobs && !retry)
+		log_open(app.cfg.log_dest);
 	if (check) {
 		cfg_report_all(&app.cfg, stdout);
+		check_token_cache(&app.cfg);
+		check_syslog(&app.cfg);
 		if (xchg_global_init(cfg_get(&app.cfg, CFG_ZOOM_CA_FILE),
 		    cfg_get(&app.cfg, CFG_ZOOM_CA_PATH), 0) == 0)
 			printf("Zoom's CA certificates: %s\n", xchg_ca_summary());
@@ -286,7 +339,7 @@ main(int argc, char *argv[])
 	}
 
 	if (!app.cfg.ok) {
-		cfg_report_problems(&app.cfg, stderr);
+		cfg_report_problems(&app.cfg, NULL);
 		if (fastcgi) {
 			/* Fail closed before accepting: no request sees half a config. */
 			log_warnx("refusing to start; see zoom-attendees --check-config");
@@ -326,5 +379,6 @@ out:
 	xchg_global_free();
 	cfg_free(&app.cfg);
 	curl_global_cleanup();
+	log_close();
 	return rc;
 }

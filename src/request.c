@@ -1,4 +1,5 @@
 /* request.c - body parsing and meeting id validation; see request.h. */
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 
@@ -284,12 +285,24 @@ req_parse_body(const char *body, size_t len, struct meeting_id *out)
 }
 
 int
-req_content_length(const char *cl, long long *out)
+req_content_length(const char *cl, int end_marked, long long *out)
 {
+	const char *p;
+
 	*out = 0;
-	if (cl == NULL || *cl == '\0')
+	if (cl == NULL || *cl == '\0' ||
+	    (end_marked && strcmp(cl, "-1") == 0)) {
+		if (end_marked)
+			*out = REQ_LENGTH_TO_END;
 		return 0;
-	return parse_int(cl, 0, (long long)1 << 62, out);
+	}
+	/* Digits only: strtoll would take "-0", " 7" and "+7" too. */
+	for (p = cl; *p != '\0'; p++)
+		if (*p < '0' || *p > '9')
+			return -1;
+	if (parse_int(cl, 0, LLONG_MAX, out) < 0)
+		*out = LLONG_MAX;	/* out of range: more than any cap */
+	return 0;
 }
 
 int

@@ -73,11 +73,20 @@ int		 req_who_set(struct att_who *who, const char *email,
 enum req_err	 req_parse_body(const char *body, size_t len,
 		     struct meeting_id *out);
 
+#define REQ_LENGTH_TO_END	(-1)	/* no length: read to the body's end */
+
 /*
- * CONTENT_LENGTH (RFC 3875 section 4.1.2): absent or empty is 0. 0 with
- * *out set, or -1 when it is not a decimal count.
+ * The body's length from CONTENT_LENGTH, which RFC 3875 section 4.1.2
+ * makes empty or decimal digits: 0 with *out set, or -1 when it is
+ * neither. Digits beyond a long long's range are taken as its largest
+ * value (a body too large, not a bad length). Absent or empty means no
+ * body (*out 0), except where the transport marks the body's end
+ * (end_marked: FastCGI's stdin stream ends with an empty record, FastCGI
+ * 1.0 section 5.3): there absent, empty and "-1" (what Caddy sends for a
+ * chunked request) set *out to REQ_LENGTH_TO_END.
  */
-int		 req_content_length(const char *cl, long long *out);
+int		 req_content_length(const char *cl, int end_marked,
+		     long long *out);
 
 /* Content-Type is application/json, parameters such as charset allowed. */
 int		 req_is_json_type(const char *content_type);

@@ -78,6 +78,12 @@ static const struct resp_def defs[RESP__MAX] = {
 	{ 503, "workflow_not_configured",
 	    "This responder has no WORKFLOW_SPOOL_DIR; the meeting-ended workflow is "
 	    "off." },							/* RESP_WORKFLOW_OFF */
+	{ 400, "invalid_content_length",
+	    "Content-Length is not a number of bytes, or the body is shorter than it." },
+									/* RESP_BAD_LENGTH */
+	{ 408, "request_timeout",
+	    "The request did not arrive whole in time; send it again." },
+									/* RESP_REQUEST_TIMEOUT */
 };
 
 static const char *
@@ -90,6 +96,7 @@ reason_phrase(int status)
 	case 401: return "Unauthorized";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
 	case 500: return "Internal Server Error";

@@ -45,6 +45,8 @@ enum resp_kind {
 	RESP_BAD_UID,		/* 400 webhook booking uid */
 	RESP_SPOOL,		/* 503 the job could not be kept */
 	RESP_WORKFLOW_OFF,	/* 503 WORKFLOW_SPOOL_DIR unset */
+	RESP_BAD_LENGTH,	/* 400 CONTENT_LENGTH not a count, or body short */
+	RESP_REQUEST_TIMEOUT,	/* 408 the body could not be read whole */
 	RESP__MAX
 };
 

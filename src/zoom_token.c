@@ -17,6 +17,7 @@
 
 #define CACHE_MAGIC	"za-token-1"
 #define LOCK_POLL_MS	10
+#define CACHE_PATH_MAX	4200	/* the cache's path and a suffix */
 
 static char *
 base64(const unsigned char *in, size_t len)
@@ -171,7 +172,13 @@ file_read(struct zoom_tokens *t, const char *rejected)
 	ssize_t		 n;
 	int		 fd, used, rc = -1;
 
-	if ((fd = open(t->cache_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+	/*
+	 * O_NONBLOCK: opening a FIFO put there would otherwise wait for a
+	 * writer, for ever, with the token lock held. It changes nothing
+	 * for the regular file read below.
+	 */
+	if ((fd = open(t->cache_path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) < 0)
 		return -1;
 	/* Only trust a private file of our own. */
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
@@ -201,7 +208,7 @@ out:
 static void
 file_write(const struct zoom_tokens *t)
 {
-	char	 tmp[4200], line[TOKEN_MAX + 128];
+	char	 tmp[CACHE_PATH_MAX], line[TOKEN_MAX + 128];
 	int	 fd, len;
 
 	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", t->cache_path, (long)getpid());
@@ -226,33 +233,104 @@ out:
 	secure_zero(line, sizeof(line));
 }
 
-/* Take the cross-process lock, polling until the deadline. fd or -1. */
-static int
-file_lock(const struct zoom_tokens *t, int64_t deadline)
+/*
+ * Why a lock file, as fstat describes it, must not serve as our lock, or
+ * NULL when it may. Anyone who can open it can hold the flock for ever
+ * (a read-only descriptor is enough), and a FIFO or device is no file.
+ */
+static const char *
+lock_file_problem(const struct stat *st)
 {
-	char		 path[4200];
+	if (!S_ISREG(st->st_mode))
+		return "is not a regular file";
+	if (st->st_uid != geteuid())
+		return "is not ours (another user's file)";
+	if ((st->st_mode & 077) != 0)
+		return "is accessible by group or others";
+	return NULL;
+}
+
+/* "<cache>.lock", in path (CACHE_PATH_MAX bytes). */
+static void
+lock_path(const char *cache_path, char *path)
+{
+	snprintf(path, CACHE_PATH_MAX, "%s.lock", cache_path);
+}
+
+enum lock_res {
+	LOCK_OK,
+	LOCK_TIMEOUT,		/* another process held it until the deadline */
+	LOCK_UNUSABLE,		/* go without the file cache */
+	LOCK__MAX
+};
+
+/*
+ * Take the cross-process lock, polling until the deadline: LOCK_OK with
+ * the descriptor in *fdp; LOCK_TIMEOUT when another process held it all
+ * along; LOCK_UNUSABLE when the lock file cannot be ours (a missing or
+ * unwritable directory, another user's file, a FIFO), with the reason
+ * in why.
+ */
+static enum lock_res
+file_lock(const struct zoom_tokens *t, int64_t deadline, int *fdp,
+    char *why, size_t whylen)
+{
+	char		 path[CACHE_PATH_MAX];
 	struct timespec	 ts = { 0, LOCK_POLL_MS * 1000000L };
+	struct stat	 st;
+	const char	*problem;
 	int		 fd;
 
-	snprintf(path, sizeof(path), "%s.lock", t->cache_path);
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	*fdp = -1;
+	lock_path(t->cache_path, path);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+	    0600);
 	if (fd < 0) {
-		log_warn("token cache: open(%s)", path);
-		return -1;
+		snprintf(why, whylen, "open(%s) failed: %s", path,
+		    strerror(errno));
+		return LOCK_UNUSABLE;
+	}
+	if (fstat(fd, &st) < 0) {
+		snprintf(why, whylen, "fstat(%s) failed: %s", path,
+		    strerror(errno));
+		close(fd);
+		return LOCK_UNUSABLE;
+	}
+	if ((problem = lock_file_problem(&st)) != NULL) {
+		snprintf(why, whylen, "the lock file %s %s", path, problem);
+		close(fd);
+		return LOCK_UNUSABLE;
 	}
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
-			log_warn("token cache: flock(%s)", path);
+			snprintf(why, whylen, "flock(%s) failed: %s", path,
+			    strerror(errno));
 			close(fd);
-			return -1;
+			return LOCK_UNUSABLE;
 		}
 		if (now_ms() + LOCK_POLL_MS >= deadline) {
 			close(fd);
-			return -1;
+			return LOCK_TIMEOUT;
 		}
 		nanosleep(&ts, NULL);
 	}
-	return fd;
+	*fdp = fd;
+	return LOCK_OK;
+}
+
+/*
+ * Take the process-wide lock, waiting no later than the deadline: the
+ * thread that holds it may have started later, with a later deadline.
+ * 0, or an errno value (ETIMEDOUT).
+ */
+static int
+lock_until(pthread_mutex_t *m, int64_t deadline)
+{
+	struct timespec	 ts;	/* CLOCK_MONOTONIC, as now_ms() */
+
+	ts.tv_sec = (time_t)(deadline / 1000);
+	ts.tv_nsec = (long)(deadline % 1000) * 1000000L;
+	return pthread_mutex_clocklock(m, CLOCK_MONOTONIC, &ts);
 }
 
 static void
@@ -265,10 +343,11 @@ enum zoom_err
 ztok_get(struct zoom_tokens *t, struct ztok_local *l, ztok_fetch_fn *fetch,
     void *ctx, int64_t deadline, int rejected, struct zoom_info *info)
 {
+	char		 why[CACHE_PATH_MAX + 128];
 	long		 expires_in;
 	enum zoom_err	 rc = ZOOM_OK;
 	time_t		 now = time(NULL);
-	int		 lockfd = -1;
+	int		 lockfd = -1, use_file;
 	const char	*refused = rejected ? l->token : NULL;
 
 	/* The common case: our copy is current. No lock, no copy. */
@@ -276,7 +355,11 @@ ztok_get(struct zoom_tokens *t, struct ztok_local *l, ztok_fetch_fn *fetch,
 	    l->generation == __atomic_load_n(&t->generation, __ATOMIC_ACQUIRE))
 		return ZOOM_OK;
 
-	pthread_mutex_lock(&t->lock);
+	if (lock_until(&t->lock, deadline) != 0) {
+		snprintf(info->why, sizeof(info->why),
+		    "token lock not obtained in time");
+		return ZOOM_ETIMEOUT;
+	}
 	/* Another thread may already have replaced the refused token. */
 	if (t->token[0] != '\0' && now < t->use_until &&
 	    (refused == NULL || strcmp(t->token, refused) != 0))
@@ -285,18 +368,30 @@ ztok_get(struct zoom_tokens *t, struct ztok_local *l, ztok_fetch_fn *fetch,
 		t->token[0] = '\0';
 		bump(t);
 	}
-	if (t->cache_path != NULL) {
+	if ((use_file = t->cache_path != NULL)) {
 		if (file_read(t, refused) == 0)
 			goto fresh;
 		/* One process refreshes; the others wait, then read its token. */
-		if ((lockfd = file_lock(t, deadline)) < 0) {
+		switch (file_lock(t, deadline, &lockfd, why, sizeof(why))) {
+		case LOCK_OK:
+			if (file_read(t, refused) == 0)
+				goto fresh;
+			break;
+		case LOCK_TIMEOUT:
 			rc = ZOOM_ETIMEOUT;
 			snprintf(info->why, sizeof(info->why),
 			    "token cache lock not obtained in time");
 			goto out;
+		default:
+			/* A cache we cannot lock costs token calls, not answers. */
+			if (!t->cache_warned) {
+				log_warnx("token cache: %s; fetching tokens "
+				    "without the file cache", why);
+				t->cache_warned = 1;
+			}
+			use_file = 0;
+			break;
 		}
-		if (file_read(t, refused) == 0)
-			goto fresh;
 	}
 	if ((rc = fetch(ctx, t, t->token, &expires_in, deadline, info)) !=
 	    ZOOM_OK) {
@@ -306,7 +401,7 @@ ztok_get(struct zoom_tokens *t, struct ztok_local *l, ztok_fetch_fn *fetch,
 	/* A token that lives less than the margin serves this request only. */
 	t->use_until = expires_in > TOKEN_MARGIN_S ?
 	    time(NULL) + expires_in - TOKEN_MARGIN_S : 0;
-	if (t->cache_path != NULL && t->use_until > now)
+	if (use_file && t->use_until > now)
 		file_write(t);
 fresh:
 	bump(t);
@@ -323,4 +418,71 @@ out:
 		close(lockfd);		/* releases the flock */
 	pthread_mutex_unlock(&t->lock);
 	return rc;
+}
+
+int
+ztok_cache_check(const char *path, char *why, size_t len)
+{
+	char		 dir[CACHE_PATH_MAX], lock[CACHE_PATH_MAX];
+	const char	*slash, *problem;
+	struct stat	 st;
+	mode_t		 dir_mode;
+
+	why[0] = '\0';
+	if ((slash = strrchr(path, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	lock_path(path, lock);
+
+	if (stat(dir, &st) < 0) {
+		if (errno == ENOENT)
+			snprintf(why, len, "its directory %s is missing: every "
+			    "process would fetch its own token (create it, "
+			    "mode 0700, owned by the program's user)", dir);
+		else
+			snprintf(why, len, "its directory %s cannot be used: %s",
+			    dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, len, "%s is not a directory", dir);
+		return -1;
+	}
+	dir_mode = st.st_mode;
+	if (access(dir, W_OK | X_OK) < 0) {
+		snprintf(why, len, "its directory %s is not writable by this "
+		    "user (uid %u): every process would fetch its own token",
+		    dir, (unsigned)geteuid());
+		return -1;
+	}
+	if (lstat(lock, &st) == 0 && (problem = lock_file_problem(&st)) !=
+	    NULL) {
+		snprintf(why, len, "the lock file %s %s (owner uid %u, mode "
+		    "%04o; this user is uid %u): every process would fetch its "
+		    "own token (remove it)", lock, problem, (unsigned)st.st_uid,
+		    (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
+		return -1;
+	}
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(why, len, "the token file %s is not a regular file: "
+		    "it is never read (remove it)", path);
+		return -1;
+	}
+	if (lstat(path, &st) == 0 && st.st_uid != geteuid()) {
+		snprintf(why, len, "the token file %s is not ours (owner uid "
+		    "%u; this user is uid %u): it is never read (remove it)",
+		    path, (unsigned)st.st_uid, (unsigned)geteuid());
+		return -1;
+	}
+	/* Others there cannot block a request, but cost token calls. */
+	if ((dir_mode & 022) != 0) {
+		snprintf(why, len, "its directory %s is writable by group or "
+		    "others: another user could delete or replace the token "
+		    "file (chmod 700 it)", dir);
+		return -1;
+	}
+	return 0;
 }

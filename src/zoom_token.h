@@ -4,6 +4,9 @@
  * refreshes while the others wait for its result) and, with
  * ZOOM_TOKEN_CACHE, by every process and CGI run (a 0600 file written
  * atomically; an flock on "<file>.lock" lets one process refresh at a time).
+ * Nothing there can hold a request past its deadline: a FIFO is not
+ * waited on, and a lock file that cannot be ours (a missing directory,
+ * another user's file) means going without the file cache, said once.
  *
  * A token is used until TOKEN_MARGIN_S before Zoom says it expires
  * (../shared/zoom-api.md section 1.3); one that lives less than that is
@@ -33,6 +36,7 @@ struct zoom_tokens {
 	char		*form;			/* grant_type=...&account_id=... */
 	const char	*url;			/* borrowed from config */
 	unsigned long	 fingerprint;		/* of account and client id */
+	int		 cache_warned;		/* "without the file cache" logged */
 };
 
 /*
@@ -65,11 +69,21 @@ typedef enum zoom_err ztok_fetch_fn(void *ctx, const struct zoom_tokens *t,
  * process's, else the file cache's, else one fetch(ctx, ...) for every
  * thread and process at once (the others wait for its result).
  * rejected: Zoom just refused l->token; it is dropped from every cache
- * and a different one obtained.
+ * and a different one obtained. No wait (for the process's lock, for
+ * the file cache's) lasts past deadline: ZOOM_ETIMEOUT then.
  */
 enum zoom_err	 ztok_get(struct zoom_tokens *t, struct ztok_local *l,
 		     ztok_fetch_fn *fetch, void *ctx, int64_t deadline,
 		     int rejected, struct zoom_info *info);
+
+/*
+ * For --check-config: can the file cache at path work for this user (its
+ * directory there and writable, the lock file and the token file, when
+ * they exist, regular files of ours)? 0, or -1 with what is wrong and
+ * what it costs in why. Creates nothing. ztok_get works either way,
+ * without the file cache when it cannot.
+ */
+int		 ztok_cache_check(const char *path, char *why, size_t len);
 
 /*
  * Parse a token endpoint answer body. ZOOM_OK and the token and its

@@ -104,9 +104,11 @@ echo "== build"
 if ! make -s all unit; then echo "0 passed, 1 failed"; exit 1; fi
 run_build build normal
 
-# Every shipped deployment (nginx, Apache, systemd, spawn-fcgi, CGI), started
-# for real from `make install`'s files; the normal build only.
+# Every shipped deployment (nginx, Apache, lighttpd, Caddy, systemd,
+# spawn-fcgi, CGI), started for real from `make install`'s files; the normal
+# build only. lighttpd and Caddy are needed by these tests alone.
 echo "== deployments"
+sh tests/install-deps.sh caddy lighttpd || echo "install-deps: no lighttpd or Caddy: their deployments fail below"
 python3 tests/deploy/run.py --bin build/zoom-attendees >"$LOG" 2>&1
 cat "$LOG"
 count_plain "deployments"

@@ -185,6 +185,9 @@ class Deb:
                   "apache/zoom-attendees-fcgid.conf",
                   "apache/zoom-attendees.htaccess",
                   "contrib/zoom-attendees.conf.example",
+                  "contrib/zoom-attendees-lighttpd.conf",
+                  "contrib/zoom-attendees-lighttpd-spawn.conf",
+                  "contrib/zoom-attendees.caddy",
                   "systemd/README.md"]:
             expect_mode(os.path.join(SHARE, f), 0o644)
         expect_mode(os.path.join(SHARE, "contrib", "zoom-attendees-spawn-fcgi"),

@@ -16,10 +16,18 @@ against the Zoom stand-in (tests/zoom_standin.py):
   SetEnvIf fallback, and with the suexec wrapper), the configuration file
   alone, spawn-fcgi with several workers sharing one token, the systemd
   units (socket activation emulated: fd 3, LISTEN_PID, LISTEN_FDS,
-  credentials), and a stop signal during a slow request.
+  credentials), a stop signal during a slow request, lighttpd (starting
+  the program with bin-path, and connecting to the socket), lighttpd as a
+  background daemon with ZOOM_ATTENDEES_LOG=syslog (a private /dev/log in a
+  mount namespace of its own: the machine's syslog is never used), and
+  Caddy (reverse_proxy, transport fastcgi, to the socket).
 
 Each one answers the same smoke suite: the attendees of a meeting (200, 4
-participants), 401 without the key, 400 for a bad id, GET /healthz. Each
+participants), 401 without the key, 400 for a bad id, GET /healthz. The
+web servers that pass a request's body on (nginx, lighttpd, Caddy) also
+take a chunked body, answer 413 for a 70 KiB chunked one, and 20 requests
+at once; for lighttpd and Caddy, the traps their files warn of (no
+check-local; php_fastcgi, a bare respond) are shown to be real. Each
 one also takes Cal.com's MEETING_ENDED webhook (POST /api/cal/meeting-ended,
 or /api/zoom/meeting-ended through the shared-hosting .htaccess), with the
 workflow configured the way that deployment is configured: a correctly
@@ -268,7 +276,14 @@ class HttpClient:
             self.ctx.check_hostname = False   # the certificate is for localhost
         self.name = "%s://127.0.0.1:%d" % ("https" if cafile else "http", port)
 
-    def request(self, method, path, body=None, headers=None, timeout=20.0):
+    def request(self, method, path, body=None, headers=None, timeout=20.0,
+                chunked=False):
+        """chunked: send the body with Transfer-Encoding: chunked, in
+        pieces of 4 KiB, and no Content-Length."""
+        if chunked:
+            data = body.encode() if isinstance(body, str) else body
+            body = iter([data[i:i + 4096]
+                         for i in range(0, len(data), 4096)])
         if self.ctx is not None:
             c = http.client.HTTPSConnection("127.0.0.1", self.port,
                                             timeout=timeout, context=self.ctx)
@@ -276,7 +291,8 @@ class HttpClient:
             c = http.client.HTTPConnection("127.0.0.1", self.port,
                                            timeout=timeout)
         try:
-            c.request(method, path, body=body, headers=headers or {})
+            c.request(method, path, body=body, headers=headers or {},
+                      encode_chunked=chunked)
             r = c.getresponse()
             try:
                 data = r.read()
@@ -452,6 +468,51 @@ def smoke(name, client, server=None, xfail=None):
     for check_name, fn in SMOKE:
         check("%s %s" % (name, check_name), with_log(fn), client,
               xfail=(xfail or {}).get(check_name))
+
+
+def front_end(name, client, server=None):
+    """What a web server in front must get right beyond the smoke suite:
+    a chunked body (no Content-Length: the server either buffers it and
+    sends the length, or passes CONTENT_LENGTH -1 and the stream's end, as
+    Caddy does), 413 for a 70 KiB chunked body, and 20 requests at once.
+    (A 70 KiB body with a length is in the webhook suite.)"""
+    def with_log(fn):
+        def run():
+            try:
+                fn()
+            except Failure as e:
+                errlog = getattr(server, "errlog", None)
+                fail("%s\n%s" % (e, tail(errlog, 700)) if errlog else str(e))
+        return run
+    headers = {"Content-Type": "application/json",
+               "Authorization": "Bearer " + API_KEY}
+
+    def chunked():
+        a = client.request("POST", API, json.dumps({"zoomCallId": MEETING}),
+                           headers, chunked=True)
+        a.via += " (chunked)"
+        expect_attendees(a)
+    check("%s chunked-body-200" % name, with_log(chunked))
+
+    def chunked_large():
+        body = json.dumps({"zoomCallId": MEETING, "pad": "x" * (70 * 1024)})
+        a = client.request("POST", API, body, headers, chunked=True)
+        a.via += " (chunked, 70 KiB)"
+        expect_error(a, 413, "body_too_large")
+        if "64 KiB" not in a.json().get("message", ""):
+            fail("%s: not the responder's 413 (64 KiB): %r" % (a.via, a))
+    check("%s chunked-70k-413" % name, with_log(chunked_large))
+
+    def parallel():
+        with concurrent.futures.ThreadPoolExecutor(20) as ex:
+            answers = list(ex.map(lambda _: attendees(client), range(20)))
+        bad = [a for a in answers if a.status != 200]
+        if bad:
+            fail("%d of 20 parallel requests failed, e.g. %r" % (len(bad),
+                                                                  bad[0]))
+        for a in answers:
+            expect_attendees(a)
+    check("%s parallel-20" % name, with_log(parallel))
 
 
 # ---------------------------------------------------------------------------
@@ -975,6 +1036,93 @@ http {{
             fail("%s\n%s\n%s" % (e, tail(p.logname), tail(p.errlog)))
         return p, port
 
+    # -- lighttpd -------------------------------------------------------------
+
+    def start_lighttpd(self, name, include, daemon=False, wrap=()):
+        """lighttpd with the lines a site owner writes (port, document root,
+        user, logs), then `include` of a shipped file. daemon: as a
+        background daemon (no -D), whose pid is returned in place of a
+        Popen. wrap: a command the server is started under. Returns
+        (Popen or pid, port, directory)."""
+        d = os.path.join(self.tmp, "lighttpd-" + name)
+        shutil.rmtree(d, ignore_errors=True)
+        mkdirs(d, os.path.join(d, "www"), os.path.join(d, "uploads"))
+        # lighttpd opens its error log once it is www-data.
+        for sub in ("", "uploads"):
+            chown_to(os.path.join(d, sub), WEB_USER, 0o755)
+        port = free_port()
+        conf = os.path.join(d, "lighttpd.conf")
+        write(conf, """server.document-root = "{d}/www"
+server.bind = "127.0.0.1"
+server.port = {port}
+server.pid-file = "{d}/lighttpd.pid"
+server.errorlog = "{d}/error.log"
+server.upload-dirs = ( "{d}/uploads" )
+server.username = "{user}"
+server.groupname = "{user}"
+include "{inc}"
+""".format(d=d, port=port, user=WEB_USER, inc=include))
+        # What Debian's package makes for the spawned processes' sockets.
+        rundir = os.path.join(self.run, "lighttpd")
+        mkdirs(rundir, mode=0o750)
+        chown_to(rundir, WEB_USER, 0o750)
+        argv = list(wrap) + ["lighttpd", "-f", conf]
+        if not daemon:
+            argv.append("-D")
+        p = self.spawn(argv, "lighttpd-%s.log" % name)
+        p.errlog = os.path.join(d, "error.log")
+        if daemon:
+            # The parent returns once the daemon runs; we are its subreaper.
+            try:
+                status = p.wait(20)
+            except subprocess.TimeoutExpired:
+                fail("lighttpd did not go to the background")
+            self.procs.remove(p)
+            pidfile = os.path.join(d, "lighttpd.pid")
+            if status != 0 or not os.path.exists(pidfile):
+                fail("lighttpd (daemon): exit %s\n%s\n%s" % (
+                    status, tail(p.logname), tail(p.errlog)))
+            pid = int(open(pidfile).read())
+            self.orphans.append(pid)
+            wait_for("lighttpd", lambda: tcp_open(port))
+            return pid, port, d
+        try:
+            wait_for("lighttpd", lambda: tcp_open(port), p)
+        except Failure as e:
+            fail("%s\n%s\n%s" % (e, tail(p.logname), tail(p.errlog)))
+        return p, port, d
+
+    # -- Caddy ----------------------------------------------------------------
+
+    def start_caddy(self, name, site):
+        """Caddy with a Caddyfile of global options (no admin endpoint, no
+        automatic HTTPS, state under the test's directory) and site, a
+        function of the port giving the site block. Runs as www-data, as
+        the other web servers here. Returns (Popen, port)."""
+        d = os.path.join(self.tmp, "caddy-" + name)
+        shutil.rmtree(d, ignore_errors=True)
+        mkdirs(d)
+        chown_to(d, WEB_USER, 0o755)
+        port = free_port()
+        conf = os.path.join(d, "Caddyfile")
+        write(conf, """{{
+	admin off
+	auto_https off
+	storage file_system {d}/data
+}}
+{site}""".format(d=d, site=site(port)))
+        p = self.spawn(["caddy", "run", "--config", conf, "--adapter",
+                        "caddyfile"], "caddy-%s.log" % name,
+                       env=self.env(HOME=d, XDG_CONFIG_HOME=d,
+                                    XDG_DATA_HOME=d),
+                       user=WEB_USER, cwd=d)
+        p.errlog = p.logname
+        try:
+            wait_for("caddy", lambda: tcp_open(port), p)
+        except Failure as e:
+            fail("%s\n%s" % (e, tail(p.logname)))
+        return p, port
+
     # -- systemd, emulated --------------------------------------------------
 
     def unit(self, name):
@@ -1302,6 +1450,7 @@ def dep_nginx_tcp(r):
     ng, port = r.start_nginx("tcp", nginx_tcp_site(r))
     client = HttpClient(port)
     smoke("nginx-tcp", client, ng)
+    front_end("nginx-tcp", client, ng)
     webhook_suite("nginx-tcp", r, client, Webhook(
         CAL_PATH, spool, WEB_USER, alive=proc_alive(resp),
         logs=[resp.logname]), ng)
@@ -1870,6 +2019,432 @@ def dep_systemd_template(r):
     check("systemd-template sigterm-exit-0", stop)
 
 
+# ---------------------------------------------------------------------------
+# lighttpd and Caddy, from the files in contrib/.
+
+LIGHTTPD_SPAWN = "zoom-attendees-lighttpd-spawn.conf"
+LIGHTTPD_SOCKET = "zoom-attendees-lighttpd.conf"
+CADDY_SNIPPET = "zoom-attendees.caddy"
+
+
+def session_responders(r, sid):
+    """pid -> uid of the zoom-attendees processes in session sid: the ones
+    a web server started (mod_fcgid, lighttpd's bin-path)."""
+    found = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            exe = os.readlink("/proc/%s/exe" % pid)
+            st = os.stat("/proc/%s" % pid)
+            if exe == r.bin and os.getsid(int(pid)) == sid:
+                found[int(pid)] = st.st_uid
+        except OSError:
+            continue
+    return found
+
+
+def log_lines(path, needle):
+    try:
+        with open(path, errors="replace") as f:
+            return [x for x in f.read().splitlines() if needle in x]
+    except OSError:
+        return []
+
+
+def dep_lighttpd_spawn(r):
+    # As the shipped file says: the configuration file, www-data's, 0600.
+    conf = os.path.join(r.etc, "zoom-attendees.conf")
+    spool = r.spool("lighttpd-spawn", WEB_USER)
+    write(conf, r.conf_text(**r.workflow(spool)), mode=0o600, user=WEB_USER)
+    inc = os.path.join(r.share, "contrib", LIGHTTPD_SPAWN)
+    lt, port, _ = r.start_lighttpd("spawn", inc)
+    client = HttpClient(port)
+    smoke("lighttpd-spawn", client, lt)
+
+    def spawned():
+        found = session_responders(r, lt.pid)
+        if len(found) != 1:
+            fail("%d zoom-attendees processes under lighttpd, expected 1 "
+                 "(max-procs)\n%s" % (len(found), tail(lt.errlog)))
+        if any(u != user_ids(WEB_USER)[0] for u in found.values()):
+            fail("lighttpd's zoom-attendees does not run as %s" % WEB_USER)
+    check("lighttpd-spawn bin-path-process", spawned)
+    before = set(session_responders(r, lt.pid))
+    front_end("lighttpd-spawn", client, lt)
+
+    def alive():
+        if before - set(session_responders(r, lt.pid)):
+            fail("lighttpd's zoom-attendees process %s is gone\n%s" % (
+                sorted(before), tail(lt.errlog)))
+    webhook_suite("lighttpd-spawn", r, client, Webhook(
+        CAL_PATH, spool, WEB_USER, alive=alive,
+        logs=[lt.logname, lt.errlog]), lt)
+
+    def stderr_kept():
+        # In the foreground (lighttpd -D, as Debian's unit runs it) the
+        # program's stderr is lighttpd's: the request lines are there.
+        want = "zoom-attendees: POST status=200 meeting=%s" % MEETING
+        if not log_lines(lt.logname, want):
+            fail("no %r line in lighttpd -D's output\n%s" % (
+                want, tail(lt.logname)))
+    check("lighttpd-spawn log-lines-in-foreground", stderr_kept)
+
+
+def dep_lighttpd_socket(r):
+    # The responder: the systemd units (emulated), socket root:www-data.
+    write_credentials(r)
+    fresh_state(r)
+    p, path = r.activate("zoom-attendees.socket", "zoom-attendees.service",
+                         dropin=systemd_dropin(r))
+    wait_for("the activated service", lambda: unix_open(path), p)
+    inc = os.path.join(r.share, "contrib", LIGHTTPD_SOCKET)
+    lt, port, d = r.start_lighttpd("socket", inc)
+    client = HttpClient(port)
+    smoke("lighttpd-socket", client, lt)
+    front_end("lighttpd-socket", client, lt)
+    webhook_suite("lighttpd-socket", r, client, Webhook(
+        CAL_PATH, systemd_spool(r), SERVICE_USER, alive=proc_alive(p),
+        logs=[p.logname, lt.errlog]), lt)
+
+    def other_paths():
+        n = len(log_lines(p.logname, " status="))
+        for path in (API + "/x", "/api/zoom/other", "/api/"):
+            a = client.request("GET", path)
+            if a.status != 404:
+                fail("GET %s: expected lighttpd's 404, got %r" % (path, a))
+        if len(log_lines(p.logname, " status=")) != n:
+            fail("a path outside the three routes reached the program")
+    check("lighttpd-socket other-paths-404", other_paths)
+
+    def no_check_local():
+        # The documented trap: without "check-local" => "disable", lighttpd
+        # looks for /api/zoom/healthz under the document root: 404.
+        text, n = re.subn(r'(?m)^\s*"check-local"\s*=>\s*"disable",\n', "",
+                          r.installed("contrib", LIGHTTPD_SOCKET))
+        if n != 1:
+            fail("%s has no \"check-local\" => \"disable\" line" %
+                 LIGHTTPD_SOCKET)
+        edited = os.path.join(r.tmp, "lighttpd-without-check-local.conf")
+        write(edited, text)
+        q, qport, _ = r.start_lighttpd("no-check-local", edited)
+        try:
+            a = HttpClient(qport).request("GET", HEALTH)
+        finally:
+            r.stop(q)
+        if a.status != 404:
+            fail("without check-local: expected 404, got %r (the trap the "
+                 "file warns of is gone?)" % a)
+    check("lighttpd-socket trap-without-check-local-404", no_check_local)
+
+
+class SyslogListener:
+    """A syslog daemon's socket (a unix datagram socket, as /dev/log is),
+    to be mounted on /dev/log in a private mount namespace: every line it
+    gets is kept. The machine's own syslog is never involved."""
+
+    def __init__(self, path):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path)
+        os.chmod(path, 0o666)   # the programs run as www-data
+        self.sock.settimeout(0.1)
+        self.got = []
+        self.lock = threading.Lock()
+        self.stopping = False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while not self.stopping:
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with self.lock:
+                self.got.append(data.decode("utf-8", "replace"))
+
+    def lines(self):
+        with self.lock:
+            return list(self.got)
+
+    def wait(self, pattern, seconds=5.0, since=0):
+        """The lines matching pattern (from the since-th line on), once
+        there is one; [] after seconds."""
+        deadline = time.monotonic() + seconds
+        while True:
+            found = [x for x in self.lines()[since:] if re.search(pattern, x)]
+            if found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.05)
+
+    def close(self):
+        self.stopping = True
+        self.thread.join(2)
+        self.sock.close()
+
+
+# Run "$@" with /dev/log being the listener's socket, in a mount namespace
+# of its own: a tmpfs on /dev holding the usual devices (bound from the
+# real /dev) and the socket. Nothing changes outside the namespace.
+PRIVATE_DEVLOG = r"""set -e
+old=$1 sock=$2
+shift 2
+mount --rbind /dev "$old"
+mount -t tmpfs -o mode=0755,size=64k tmpfs /dev
+for n in null zero full random urandom; do
+    : >"/dev/$n"
+    mount --bind "$old/$n" "/dev/$n"
+done
+: >/dev/log
+mount --bind "$sock" /dev/log
+exec "$@"
+"""
+
+# glibc's syslog(3) line: <facility*8+priority>, time, ident[pid]: text.
+SYSLOG_LINE = (r"^<30>[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d "
+               r"zoom-attendees\[\d+\]: ")
+
+
+def dep_lighttpd_syslog(r):
+    """lighttpd as a background daemon, which throws its FastCGI programs'
+    stderr away: with ZOOM_ATTENDEES_LOG=syslog the lines, start-up errors
+    included, reach syslog (a private /dev/log)."""
+    listener = SyslogListener(os.path.join(r.tmp, "syslog.sock"))
+    olddev = os.path.join(r.tmp, "olddev")
+    mkdirs(olddev)
+    wrap = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+            PRIVATE_DEVLOG, "sh", olddev, listener.path]
+    conf = os.path.join(r.etc, "zoom-attendees.conf")
+    inc = os.path.join(r.share, "contrib", LIGHTTPD_SPAWN)
+    missing = {k: v for k, v in r.settings().items()
+               if k != "INTERNAL_API_KEY"}
+
+    def conf_missing_key(**extra):
+        """The settings file, INTERNAL_API_KEY left out."""
+        missing.update(extra)
+        write(conf, "".join("%s=%s\n" % kv for kv in missing.items()),
+              mode=0o600, user=WEB_USER)
+    try:
+        def startup_error():
+            # The program alone, as www-data, a required setting missing.
+            argv = wrap + ["setpriv", "--reuid", WEB_USER, "--regid",
+                           WEB_USER, "--clear-groups", r.bin, "--listen",
+                           "127.0.0.1:%d" % free_port()]
+            p = subprocess.run(argv, env=r.env(ZOOM_ATTENDEES_LOG="syslog",
+                                               **missing),
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=20)
+            out = p.stdout.decode("utf-8", "replace")
+            if p.returncode != 1:
+                fail("exit %d, expected 1\n%s" % (p.returncode, out))
+            got = listener.wait(SYSLOG_LINE +
+                                r"INTERNAL_API_KEY: missing \(not set\)$")
+            if not got:
+                fail("syslog did not get the missing setting; it got %r"
+                     % listener.lines())
+            if not listener.wait(SYSLOG_LINE + "refusing to start"):
+                fail("syslog did not get 'refusing to start': %r"
+                     % listener.lines())
+            if out:
+                fail("stderr (not a terminal) got lines too: %r" % out)
+        check("lighttpd-daemon-syslog program-startup-error-to-syslog",
+              startup_error)
+
+        def check_config():
+            p = subprocess.run(wrap + [r.bin, "--check-config"],
+                               env=r.env(ZOOM_ATTENDEES_LOG="syslog",
+                                         **r.settings()),
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=20)
+            out = p.stdout.decode("utf-8", "replace")
+            if p.returncode != 0 or not re.search(
+                    r"(?m)^ZOOM_ATTENDEES_LOG +ok, syslog \(environment\)$",
+                    out) or not re.search(r"(?m)^syslog: reachable$", out):
+                fail("--check-config: exit %d\n%s" % (p.returncode, out))
+        check("lighttpd-daemon-syslog check-config-syslog-reachable",
+              check_config)
+
+        def lost_on_stderr():
+            # The documented trap: the default (stderr) under a background
+            # lighttpd. The program dies at start; its message is nowhere.
+            conf_missing_key()
+            n = len(listener.lines())
+            pid, port, d = r.start_lighttpd("daemon-stderr", inc, daemon=True,
+                                            wrap=wrap)
+            try:
+                a = HttpClient(port).request("GET", HEALTH)
+                time.sleep(1.5)     # lighttpd restarts it meanwhile
+            finally:
+                r.stop_pid(pid)
+            if a.status < 500:
+                fail("GET %s with a missing setting: %r" % (HEALTH, a))
+            if not log_lines(os.path.join(d, "error.log"), "child exited: 1"):
+                fail("lighttpd did not see the program exit 1\n%s" %
+                     tail(os.path.join(d, "error.log")))
+            logs = (os.path.join(d, "error.log"),
+                    os.path.join(r.logs, "lighttpd-daemon-stderr.log"))
+            kept = [f for f in logs if log_lines(f, "INTERNAL_API_KEY")]
+            if kept or len(listener.lines()) != n:
+                fail("the line was kept after all (%s, syslog %r): the trap "
+                     "the docs describe is gone?" % (
+                         kept, listener.lines()[n:]))
+        check("lighttpd-daemon-syslog trap-stderr-lost", lost_on_stderr)
+
+        def missing_setting():
+            conf_missing_key(ZOOM_ATTENDEES_LOG="syslog")
+            n = len(listener.lines())
+            pid, port, d = r.start_lighttpd("daemon-missing", inc, daemon=True,
+                                            wrap=wrap)
+            try:
+                a = HttpClient(port).request("GET", HEALTH)
+                got = listener.wait(SYSLOG_LINE + r"INTERNAL_API_KEY: missing "
+                                    r"\(not set\)$", since=n)
+            finally:
+                r.stop_pid(pid)
+            if a.status < 500:
+                fail("GET %s with a missing setting: %r" % (HEALTH, a))
+            if not got:
+                fail("syslog did not get the start-up error: %r\n%s" % (
+                    listener.lines(), tail(os.path.join(d, "error.log"))))
+        check("lighttpd-daemon-syslog lighttpd-startup-error-to-syslog",
+              missing_setting)
+
+        def refused_file():
+            # The file's own line, uncommented: the setting comes from the
+            # environment, so even a settings file the program refuses is
+            # reported to syslog.
+            text, k = re.subn(
+                r'(?m)^(\s*)#("ZOOM_ATTENDEES_LOG" => "syslog",)$', r"\1\2",
+                r.installed("contrib", LIGHTTPD_SPAWN))
+            if k != 1:
+                fail("%s has no commented ZOOM_ATTENDEES_LOG line" %
+                     LIGHTTPD_SPAWN)
+            edited = os.path.join(r.tmp, "lighttpd-spawn-syslog.conf")
+            write(edited, text)
+            write(conf, r.conf_text(), mode=0o644, user=WEB_USER)
+            n = len(listener.lines())
+            pid, port, d = r.start_lighttpd("daemon-env", edited, daemon=True,
+                                            wrap=wrap)
+            try:
+                got = listener.wait(SYSLOG_LINE + re.escape(
+                    "configuration file %s: accessible by group or others "
+                    "(mode 0644)" % conf), since=n)
+            finally:
+                r.stop_pid(pid)
+                os.chmod(conf, 0o600)
+            if not got:
+                fail("syslog did not get the refused file: %r\n%s" % (
+                    listener.lines()[n:], tail(os.path.join(d, "error.log"))))
+        check("lighttpd-daemon-syslog bin-environment-refused-file-to-syslog",
+              refused_file)
+
+        def serving():
+            write(conf, r.conf_text(ZOOM_ATTENDEES_LOG="syslog"),
+                  mode=0o600, user=WEB_USER)
+            n = len(listener.lines())
+            pid, port, d = r.start_lighttpd("daemon-syslog", inc, daemon=True,
+                                            wrap=wrap)
+            try:
+                client = HttpClient(port)
+                expect_attendees(attendees(client))
+                expect_error(attendees(client, key=None), 401, "unauthorized")
+                ok = listener.wait(SYSLOG_LINE + "POST status=200 meeting=%s "
+                                   % MEETING, since=n)
+                denied = listener.wait(SYSLOG_LINE + "POST status=401 ",
+                                       since=n)
+            finally:
+                status = r.stop_pid(pid)
+            if not ok or not denied:
+                fail("syslog lacks the request lines: %r" % listener.lines())
+            for line in listener.lines():
+                for sec in SECRETS:
+                    if sec in line:
+                        fail("a secret in syslog: %r" % line)
+            if status != 0:
+                fail("lighttpd exit status %s on SIGTERM" % status)
+        check("lighttpd-daemon-syslog request-lines-to-syslog", serving)
+    finally:
+        listener.close()
+
+
+def caddy_site(r, body=None):
+    """The site block a Caddy user writes: the shipped file imported, and
+    a catch-all handle for the rest of the site; or body instead."""
+    snippet = os.path.join(r.share, "contrib", CADDY_SNIPPET)
+    body = body or """	import {snippet}
+	handle {{
+		respond 404
+	}}
+""".format(snippet=snippet)
+    return lambda port: "http://127.0.0.1:%d {\n\tbind 127.0.0.1\n%s}\n" % (
+        port, body)
+
+
+def dep_caddy(r):
+    write_credentials(r)
+    fresh_state(r)
+    p, path = r.activate("zoom-attendees.socket", "zoom-attendees.service",
+                         dropin=systemd_dropin(r))
+    wait_for("the activated service", lambda: unix_open(path), p)
+    cd, port = r.start_caddy("site", caddy_site(r))
+    client = HttpClient(port)
+    smoke("caddy", client, cd)
+    front_end("caddy", client, cd)
+    webhook_suite("caddy", r, client, Webhook(
+        CAL_PATH, systemd_spool(r), SERVICE_USER, alive=proc_alive(p),
+        logs=[p.logname, cd.logname]), cd)
+
+    def requests_seen():
+        return len(log_lines(p.logname, " status="))
+
+    def other_paths():
+        n = requests_seen()
+        for path in (API + "/x", "/api/zoom/other", "/"):
+            a = client.request("GET", path)
+            if a.status != 404:
+                fail("GET %s: expected the site's 404, got %r" % (path, a))
+        if requests_seen() != n:
+            fail("a path outside the three routes reached the program")
+    check("caddy other-paths-404", other_paths)
+
+    def php_fastcgi():
+        # The documented trap: php_fastcgi, given no index.php, answers an
+        # empty 200 itself and never asks the program.
+        site = caddy_site(r, "\tphp_fastcgi unix/%s\n" % r.sock)
+        q, qport = r.start_caddy("php-fastcgi", site)
+        n = requests_seen()
+        try:
+            a = attendees(HttpClient(qport))
+        finally:
+            r.stop(q)
+        if a.status != 200 or a.body or requests_seen() != n:
+            fail("php_fastcgi: expected Caddy's own empty 200, got %r (the "
+                 "trap the file warns of is gone?)" % a)
+    check("caddy trap-php-fastcgi-empty-200", php_fastcgi)
+
+    def bare_respond():
+        # The documented trap: outside handle blocks, respond sorts before
+        # reverse_proxy, whatever the order written.
+        site = caddy_site(r, """	reverse_proxy {h} unix/{s} {{
+		transport fastcgi
+	}}
+	respond 404
+""".format(h=HEALTH, s=r.sock))
+        q, qport = r.start_caddy("bare-respond", site)
+        n = requests_seen()
+        try:
+            a = HttpClient(qport).request("GET", HEALTH)
+        finally:
+            r.stop(q)
+        if a.status != 404 or requests_seen() != n:
+            fail("a bare respond: expected 404 before reverse_proxy, got %r "
+                 "(the trap the file warns of is gone?)" % a)
+    check("caddy trap-bare-respond-404", bare_respond)
+
+
 def dep_uninstall(r):
     def uninstall():
         r.make_install("uninstall")
@@ -1896,6 +2471,10 @@ DEPLOYMENTS = [
     ("nginx-unix-spawn-fcgi", dep_spawn_fcgi),
     ("nginx-unix-systemd-socket", dep_systemd),
     ("systemd-template", dep_systemd_template),
+    ("lighttpd-spawn", dep_lighttpd_spawn),
+    ("lighttpd-socket", dep_lighttpd_socket),
+    ("lighttpd-daemon-syslog", dep_lighttpd_syslog),
+    ("caddy", dep_caddy),
 ]
 
 

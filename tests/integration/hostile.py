@@ -68,6 +68,9 @@ TRACES = list(itest.SECRETS) + [API_KEY[10:22], API_KEY[-12:],
 NGINX_HEADER_ECHO = re.compile(
     r"client sent (duplicate|invalid|too long) header line")
 MAX_BODY = 65536
+# The method in a log line: HTTP's own, else "other" (never the caller's).
+LOGGED_METHOD = re.compile(r"zoom-attendees: (GET|HEAD|POST|PUT|DELETE|"
+                           r"CONNECT|OPTIONS|TRACE|PATCH|other) status=\d+ ")
 # Known bugs, reported to the owner of src/: a row marked with one (xfail=)
 # is reported as XFAIL while it fails, XPASS once fixed (then drop the mark).
 # None are open.
@@ -222,6 +225,11 @@ def method_rows():
     for m in (b"post", b"Post", b"P0ST"):
         row("method", m.decode(), request(method=m, body=body), 400,
             by="nginx")
+    # Logged as "other", never as sent (nginx passes it on: only capital
+    # letters, but any length).
+    row("method", "1,000 capital letters", request(method=b"A" * 1000,
+                                                  body=body), 405,
+        "method_not_allowed", allow=True)
     row("method", "POST to the healthz path", request(
         path=HEALTH_PATH.encode(), body=body, auth=None), 401,
         "unauthorized")
@@ -643,6 +651,9 @@ def check_row(h, logs, r):
             "nginx refuses it", lines))
     if want == 1 and "status=%d" % r["status"] not in lines[0]:
         fail("log line %r" % lines[0])
+    if want == 1 and not LOGGED_METHOD.match(lines[0]):
+        fail("log line %r: the method is not one of HTTP's nor \"other\""
+             % short(lines[0], 120))
     st = h.stats()
     if "zoom" not in r:
         if st["requests"]:

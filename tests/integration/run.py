@@ -18,6 +18,7 @@ import base64
 import concurrent.futures
 import contextlib
 import datetime
+import fcntl
 import http.client
 import json
 import os
@@ -30,6 +31,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -180,7 +182,9 @@ def _fcgi_nv(name, value):
     return out + name + value
 
 
-def fcgi_request(address, params, body=b"", timeout=15.0):
+def fcgi_request(address, params, body=b"", timeout=15.0, chunk=65535):
+    """One request without FCGI_KEEP_CONN, the body in STDIN records of
+    chunk bytes; (stdout, stderr) of the answer."""
     fam = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.settimeout(timeout)
@@ -193,8 +197,8 @@ def fcgi_request(address, params, body=b"", timeout=15.0):
         for i in range(0, len(pv), 65535):
             msg += _fcgi_record(4, rid, pv[i:i + 65535])
         msg += _fcgi_record(4, rid, b"")
-        for i in range(0, len(body), 65535):
-            msg += _fcgi_record(5, rid, body[i:i + 65535])
+        for i in range(0, len(body), chunk):
+            msg += _fcgi_record(5, rid, body[i:i + chunk])
         msg += _fcgi_record(5, rid, b"")
         s.sendall(msg)
         buf, out, err = b"", b"", b""
@@ -238,16 +242,25 @@ class FcgiConn:
         self.s.close()
 
     @staticmethod
-    def encode(params, body=b"", rid=1):
-        msg = _fcgi_record(1, rid, struct.pack("!HB5x", 1, 1))
+    def encode(params, body=b"", rid=1, keep=True):
+        """BEGIN_REQUEST (FCGI_KEEP_CONN unless not keep), PARAMS, STDIN."""
+        head, stdin = FcgiConn.encode_parts(params, body, rid, keep)
+        return head + stdin
+
+    @staticmethod
+    def encode_parts(params, body=b"", rid=1, keep=True):
+        """The same in two parts: up to the end of the parameters, and
+        the STDIN records."""
+        msg = _fcgi_record(1, rid, struct.pack("!HB5x", 1, 1 if keep else 0))
         pv = b"".join(_fcgi_nv(k.encode(), v if isinstance(v, bytes)
                                else v.encode()) for k, v in params.items())
         for i in range(0, len(pv), 65535):
             msg += _fcgi_record(4, rid, pv[i:i + 65535])
         msg += _fcgi_record(4, rid, b"")
+        stdin = b""
         for i in range(0, len(body), 65535):
-            msg += _fcgi_record(5, rid, body[i:i + 65535])
-        return msg + _fcgi_record(5, rid, b"")
+            stdin += _fcgi_record(5, rid, body[i:i + 65535])
+        return msg, stdin + _fcgi_record(5, rid, b"")
 
     def roundtrip(self, msg):
         """Send a request; its stdout and the seconds to END_REQUEST."""
@@ -549,7 +562,7 @@ http {{
 
     def cgi(self, method="POST", body=b"", ctype="application/json",
             key=API_KEY, auth=None, uri=API_PATH, env=None, timeout=20.0,
-            content_length=None):
+            content_length=None, user=None):
         if not isinstance(body, (bytes, bytearray)):
             body = json.dumps(body).encode()
         e = self.base_env()
@@ -584,7 +597,7 @@ http {{
         t0 = time.monotonic()
         p = subprocess.run([self.bin], input=body, env=e,
                            capture_output=True, timeout=timeout,
-                           cwd=self.tmp)
+                           cwd=self.tmp, user=user)
         with open(self.cgi_log, "ab") as f:
             f.write(p.stderr)
         resp = parse_cgi_output(p.stdout, "cgi %s %s" % (method, uri))
@@ -3155,6 +3168,40 @@ def _(h):
     expect_no_zoom_call(h, "CGI rejects")
 
 
+@case("cgi_content_length")
+def _(h):
+    # Plain CGI: the body is CONTENT_LENGTH bytes (RFC 3875 section
+    # 4.1.2); none means no body, and -1 is no length. A length that is
+    # not a count has its own code, not invalid_json (as if it were 0).
+    good = json.dumps({"zoomCallId": SMALL}).encode()
+    bad_id = json.dumps({"zoomCallId": "../users/me"}).encode()
+    v = Variants()
+    for cl in (None, ""):
+        with v:
+            r = h.cgi(body=good, env={"CONTENT_LENGTH": cl})
+            expect_error(r, 400, "invalid_json", "CGI CONTENT_LENGTH %r, a "
+                         "body on stdin" % cl)
+    for cl in ("-1", "-2", "abc", "1e3", "+%d" % len(bad_id),
+               " %d" % len(bad_id)):
+        with v:
+            r = h.cgi(body=bad_id, content_length=cl)
+            expect_error(r, 400, "invalid_content_length",
+                         "CGI CONTENT_LENGTH %r" % cl)
+    for cl in ("99999999999999999999999", str(1 << 40)):
+        with v:
+            r = h.cgi(body=bad_id, content_length=cl)
+            expect_error(r, 413, "body_too_large", "CGI CONTENT_LENGTH %s"
+                         % cl)
+    with v:
+        r = h.cgi(body=good + b"GARBAGE", content_length=len(good))
+        expect_ok(r, SMALL, "CGI CONTENT_LENGTH shorter than the body")
+    with v:
+        r = h.cgi(body=good, content_length=len(good) + 10)
+        expect_error(r, 400, "invalid_content_length",
+                     "CGI CONTENT_LENGTH longer than the body")
+    v.done()
+
+
 @case("cgi_token_cache_file")
 def _(h):
     h.ctl("reset", {"tokens": True})
@@ -3206,6 +3253,168 @@ def _(h):
     return "6 parallel CGI runs, %d token call(s)" % t
 
 
+# What another user who can write the cache's directory can put there. Each
+# costs token calls at most: no request waits past its budget, and SIGTERM
+# still stops the process.
+
+NOBODY_UID = 65534
+FALLBACK_LINE = "without the file cache"
+
+
+def _budget_s():
+    return TIMEOUT_MS / 1000.0 + BUDGET_SLACK
+
+
+def _cgi_problem(h, env, what, user=None):
+    """A CGI run that must answer 200 within the budget: None, or what went
+    wrong. (The old code waited on a FIFO for ever: a time-out here.)"""
+    try:
+        r = h.cgi(body={"zoomCallId": SMALL}, env=env, user=user,
+                  timeout=_budget_s() + 3)
+    except subprocess.TimeoutExpired:
+        return "%s: no answer after %.1f s" % (what, _budget_s() + 3)
+    try:
+        expect_ok(r, SMALL, what)
+        within_budget(r, what)
+    except Failure as e:
+        return str(e)
+    n = r.stderr.decode("utf-8", "replace").count(FALLBACK_LINE)
+    return None if n <= 1 else "%s: logged %d times" % (what, n)
+
+
+def _requests_problems(h, n, what):
+    """n requests at once through nginx, each must be a 200 in time."""
+    problems = []
+    with concurrent.futures.ThreadPoolExecutor(n) as ex:
+        futs = [ex.submit(h.attendees, SMALL, timeout=_budget_s() + 3)
+                for _ in range(n)]
+        for f in futs:
+            try:
+                r = f.result()
+                expect_ok(r, SMALL, what)
+                within_budget(r, what)
+            except (OSError, http.client.HTTPException) as e:
+                problems.append("%s: %s" % (what, e))
+            except Failure as e:
+                problems.append(str(e))
+    return problems
+
+
+def _sigterm_problem(h, what):
+    p = h.responder
+    os.kill(p.pid, signal.SIGTERM)
+    try:
+        p.wait(5)
+    except subprocess.TimeoutExpired:
+        return "%s: still running 5 s after SIGTERM" % what
+    return None if p.returncode == 0 else "%s: exit status %d after " \
+        "SIGTERM" % (what, p.returncode)
+
+
+@case("token_cache_fifo")
+def _(h):
+    # A FIFO at ZOOM_TOKEN_CACHE blocked open() for ever with the token
+    # lock held: every thread waited and SIGTERM no longer stopped it.
+    h.ctl("reset", {"tokens": True})
+    d = os.path.join(h.tmp, "cache-fifo")
+    os.mkdir(d, 0o700)
+    problems = []
+    path = os.path.join(d, "cgi-token")
+    os.mkfifo(path, 0o600)
+    problems.append(_cgi_problem(h, {"ZOOM_TOKEN_CACHE": path},
+                                 "CGI, a FIFO at ZOOM_TOKEN_CACHE"))
+    path = os.path.join(d, "fcgi-token")
+    os.mkfifo(path, 0o600)
+    try:
+        h.restart_responder(h.base_env(ZOOM_TOKEN_CACHE=path,
+                                       ZOOM_ATTENDEES_THREADS="4"))
+        problems += _requests_problems(h, 4, "FastCGI, a FIFO at "
+                                       "ZOOM_TOKEN_CACHE, 4 at once")
+        problems.append(_sigterm_problem(h, "FIFO at ZOOM_TOKEN_CACHE"))
+    finally:
+        h.restart_responder()
+    problems = [x for x in problems if x]
+    if problems:
+        fail("; ".join(problems))
+    # The FIFO was replaced by the token file, and no request waited on it.
+    if not stat.S_ISREG(os.lstat(path).st_mode):
+        fail("the FIFO at ZOOM_TOKEN_CACHE was not replaced by the token "
+             "file")
+
+
+def _held_lock(path, owner=None, mode=0o666):
+    """A lock file as someone else would make it, flocked: the descriptor,
+    which holds the lock until the caller closes it."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.fchmod(fd, mode)
+    if owner is not None:
+        os.fchown(fd, owner, owner)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd
+
+
+@case("token_cache_lock_unusable")
+def _(h):
+    # The cache's .lock cannot be ours: every request answered 504
+    # zoom_timeout for ever. Now the token is fetched without the file
+    # cache, and why is logged once per process.
+    h.ctl("reset", {"tokens": True})
+    problems = []
+    missing = os.path.join(h.tmp, "no-such-dir", "zoom-token")
+    for i in range(2):
+        problems.append(_cgi_problem(h, {"ZOOM_TOKEN_CACHE": missing},
+                                     "CGI run %d, missing directory" % i))
+    t, _, _ = zoom_calls(h)
+    if t != 2:
+        problems.append("2 CGI runs without a usable cache: %d token "
+                        "calls, expected 2" % t)
+    # A shared sticky directory (/tmp): another user's .lock, held by them.
+    shared = os.path.join(h.tmp, "cache-shared")
+    os.mkdir(shared)
+    os.chmod(shared, 0o1777)
+    cache = os.path.join(shared, "zoom-token")
+    root = os.geteuid() == 0
+    held = _held_lock(cache + ".lock", owner=NOBODY_UID if root else None,
+                      mode=0o666 if root else 0o644)
+    try:
+        problems.append(_cgi_problem(h, {"ZOOM_TOKEN_CACHE": cache},
+                                     "CGI, another's held .lock"))
+        if root:
+            # ... and, run as nobody, root's private .lock: open() fails.
+            os.close(held)
+            held = None
+            os.unlink(cache + ".lock")
+            os.close(os.open(cache + ".lock", os.O_RDWR | os.O_CREAT,
+                             0o600))
+            problems.append(_cgi_problem(h, {"ZOOM_TOKEN_CACHE": cache},
+                                         "CGI as nobody, root's .lock",
+                                         user=NOBODY_UID))
+        if os.path.exists(cache):
+            problems.append("a token file was written beside a .lock that "
+                            "is not ours")
+        # FastCGI: served, and said once.
+        since = h.responder_log_size()
+        try:
+            h.restart_responder(h.base_env(ZOOM_TOKEN_CACHE=missing))
+            problems += _requests_problems(h, 2, "FastCGI, missing "
+                                           "directory")
+            h.ctl("revoke")
+            problems += _requests_problems(h, 1, "FastCGI, missing "
+                                           "directory, token revoked")
+        finally:
+            h.restart_responder()
+        n = "\n".join(h.responder_lines(since)).count(FALLBACK_LINE)
+        if n != 1:
+            problems.append("FastCGI: %r logged %d times, expected once"
+                            % (FALLBACK_LINE, n))
+    finally:
+        if held is not None:
+            os.close(held)
+    problems = [x for x in problems if x]
+    if problems:
+        fail("; ".join(problems))
+
+
 @case("cgi_secret_files")
 def _(h):
     d = os.path.join(h.tmp, "secrets")
@@ -3221,6 +3430,46 @@ def _(h):
         files[name + "_FILE"] = p
     expect_ok(h.cgi(body={"zoomCallId": SMALL}, env=files), SMALL,
               "CGI with *_FILE secrets")
+
+
+@case("secret_file_fifo_or_nul")
+def _(h):
+    # A FIFO as NAME_FILE blocked start-up and --check-config; a NUL byte
+    # cut the value there, silently. Both are refused, naming the setting.
+    d = os.path.join(h.tmp, "secrets-bad")
+    os.mkdir(d, 0o700)
+    fifo = os.path.join(d, "fifo")
+    os.mkfifo(fifo, 0o600)
+    nul = os.path.join(d, "nul")
+    with open(nul, "wb") as f:
+        f.write(CLIENT_SECRET.encode() + b"\0junk\n")
+    os.chmod(nul, 0o600)
+    for path, says in ((fifo, b"not a regular file"), (nul, b"NUL byte")):
+        env = h.base_env(ZOOM_CLIENT_SECRET=None,
+                         ZOOM_CLIENT_SECRET_FILE=path)
+        what = os.path.basename(path)
+        t0 = time.monotonic()
+        rc, out, err = _run_until_exit(h, [h.bin, "--check-config"], env)
+        if rc is None:
+            fail("--check-config, %s: still running after 5 s" % what)
+        if rc != 1 or b"ZOOM_CLIENT_SECRET" not in out or says not in out:
+            fail("--check-config, %s: exit %r, %r" % (what, rc, short(out)))
+        rc, out, err = _run_until_exit(
+            h, [h.bin, "--listen", "127.0.0.1:%d" % free_port()], env)
+        if rc is None:
+            fail("--listen, %s: still running after 5 s" % what)
+        if rc == 0 or b"ZOOM_CLIENT_SECRET" not in err or says not in err:
+            fail("--listen, %s: exit %r, %r" % (what, rc, short(err)))
+        for s in SECRETS:
+            if s.encode() in out + err:
+                fail("%s: a secret value was printed" % what)
+        if time.monotonic() - t0 > 3:
+            fail("%s: %.1f s to refuse" % (what, time.monotonic() - t0))
+        r = h.cgi(body={"zoomCallId": SMALL}, timeout=10,
+                  env={"ZOOM_CLIENT_SECRET": None,
+                       "ZOOM_CLIENT_SECRET_FILE": path})
+        expect_error(r, 500, "server_misconfigured", "CGI, %s" % what)
+    expect_no_zoom_call(h, "a secret file refused")
 
 
 @case("cgi_wrong_client_secret")
@@ -3308,6 +3557,48 @@ def _(h):
             fail("--check-config printed a value")
 
 
+@case("check_config_token_cache")
+def _(h):
+    # --check-config said "complete" while every request would wait out
+    # its budget on the cache's lock. It now looks at the cache path: a
+    # WARNING line (the responder serves, without the file cache), and
+    # the exit status stays "will it serve".
+    d = os.path.join(h.tmp, "cache-check")
+    os.mkdir(d, 0o700)
+    root = os.geteuid() == 0
+    lock = os.path.join(d, "other", "zoom-token.lock")
+    os.mkdir(os.path.dirname(lock), 0o700)
+    os.close(os.open(lock, os.O_RDWR | os.O_CREAT, 0o600))
+    if root:
+        os.chown(lock, NOBODY_UID, NOBODY_UID)
+    else:
+        os.chmod(lock, 0o644)
+    fifo_dir = os.path.join(d, "fifo")
+    os.mkdir(fifo_dir, 0o700)
+    os.mkfifo(os.path.join(fifo_dir, "zoom-token"), 0o600)
+    for path, says in (
+            (os.path.join(d, "zoom-token"), None),
+            (os.path.join(d, "missing", "zoom-token"), "is missing"),
+            (lock[:-len(".lock")], "the lock file"),
+            (os.path.join(fifo_dir, "zoom-token"), "the token file")):
+        rc, out, err = _run_until_exit(h, [h.bin, "--check-config"],
+                                       h.base_env(ZOOM_TOKEN_CACHE=path))
+        text = out.decode("utf-8", "replace")
+        line = [x for x in text.splitlines() if x.startswith("token cache:")]
+        if rc != 0:
+            fail("%s: exit %r (a cache problem is a warning): %s"
+                 % (path, rc, short(text, 600)))
+        if len(line) != 1:
+            fail("%s: no \"token cache:\" line: %s" % (path, short(text, 600)))
+        if says is None and line[0] != "token cache: usable":
+            fail("%s: %s" % (path, line[0]))
+        if says is not None and ("WARNING ZOOM_TOKEN_CACHE" not in line[0]
+                                 or says not in line[0]):
+            fail("%s: %s" % (path, line[0]))
+    if sorted(os.listdir(d)) != ["fifo", "other"]:
+        fail("--check-config created files: %s" % sorted(os.listdir(d)))
+
+
 def listen_unix(h, sock, *extra, umask=None):
     """The responder on --listen sock (with extra arguments), started with
     the given umask; returns once the socket exists."""
@@ -3335,12 +3626,13 @@ def listen_unix(h, sock, *extra, umask=None):
         time.sleep(0.02)
 
 
-def fcgi_healthz(sock, what):
+def fcgi_healthz(sock, what, timeout=15.0):
     out, _ = fcgi_request(sock, {
         "GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": "GET",
         "REQUEST_URI": HEALTH_PATH, "SCRIPT_NAME": HEALTH_PATH,
         "DOCUMENT_URI": HEALTH_PATH, "CONTENT_LENGTH": "0",
-        "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1"}, b"")
+        "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1"}, b"",
+        timeout=timeout)
     r = parse_cgi_output(out, what)
     if r.status != 200:
         fail("healthz, %s: %r" % (what, r))
@@ -3414,6 +3706,259 @@ def _(h):
         if r.returncode != rc or says not in r.stderr:
             fail("%s: exit %r, stderr %r" % (" ".join(argv), r.returncode,
                                              r.stderr[:200]))
+
+
+def fcgi_params(method="POST", uri=API_PATH, body=b"", key=API_KEY,
+                **more):
+    """The parameters nginx's fastcgi_params sends for a request; more
+    replaces or (None) removes one."""
+    p = {"GATEWAY_INTERFACE": "CGI/1.1", "REQUEST_METHOD": method,
+         "REQUEST_URI": uri, "SCRIPT_NAME": uri, "DOCUMENT_URI": uri,
+         "CONTENT_TYPE": "application/json",
+         "CONTENT_LENGTH": str(len(body)), "SERVER_PROTOCOL": "HTTP/1.1",
+         "REMOTE_ADDR": "127.0.0.1"}
+    if key is not None:
+        p["HTTP_AUTHORIZATION"] = "Bearer " + key
+    p.update(more)
+    return {k: v for k, v in p.items() if v is not None}
+
+
+def fcgi_direct(h, params, body=b"", what="fastcgi", **kw):
+    """A request straight to the responder's FastCGI port, checked and
+    recorded like nginx's answers."""
+    out, _ = fcgi_request(("127.0.0.1", h.rport), params, body, **kw)
+    r = parse_cgi_output(out, what)
+    h.exchanges.append(r)
+    check_common(r)
+    return r
+
+
+@case("fastcgi_content_length")
+def _(h):
+    # Under FastCGI the body's end is marked (an empty STDIN record):
+    # without a length, it is read to there. Caddy sends -1 for a chunked
+    # body, in several records. A length that is not a count has its own
+    # code: if it were taken as 0, the answer would be invalid_json.
+    good = json.dumps({"zoomCallId": SMALL}).encode()
+    bad_id = json.dumps({"zoomCallId": "../users/me"}).encode()
+    v = Variants()
+    for cl in (None, "", "-1"):
+        with v:
+            r = fcgi_direct(h, fcgi_params(body=good, CONTENT_LENGTH=cl),
+                            good, chunk=7)
+            expect_ok(r, SMALL, "CONTENT_LENGTH %r, the body in 7-byte "
+                      "records" % cl)
+    for cl in (None, "-1"):
+        with v:
+            r = fcgi_direct(h, fcgi_params(CONTENT_LENGTH=cl),
+                            padded_body(70000), chunk=4096)
+            expect_error(r, 413, "body_too_large", "CONTENT_LENGTH %r, "
+                         "70,000 bytes" % cl)
+        with v:
+            r = fcgi_direct(h, fcgi_params(CONTENT_LENGTH=cl),
+                            padded_body(65536), chunk=4096)
+            expect_error(r, 400, "invalid_zoom_call_id", "CONTENT_LENGTH "
+                         "%r, 64 KiB exactly (read whole)" % cl)
+    for cl in ("-2", "-0", "abc", "1e3", "+%d" % len(bad_id),
+               " %d" % len(bad_id), "%d.0" % len(bad_id), "0x1c"):
+        with v:
+            r = fcgi_direct(h, fcgi_params(body=bad_id, CONTENT_LENGTH=cl),
+                            bad_id)
+            expect_error(r, 400, "invalid_content_length",
+                         "CONTENT_LENGTH %r" % cl)
+    for cl in ("99999999999999999999999", str(1 << 40), "65537"):
+        with v:
+            r = fcgi_direct(h, fcgi_params(body=bad_id, CONTENT_LENGTH=cl),
+                            bad_id)
+            expect_error(r, 413, "body_too_large", "CONTENT_LENGTH %s" % cl)
+    with v:     # shorter than the body: that many bytes are the body
+        r = fcgi_direct(h, fcgi_params(body=good), good + b"GARBAGE")
+        expect_ok(r, SMALL, "CONTENT_LENGTH shorter than the body")
+    with v:     # longer: the body ends first
+        r = fcgi_direct(h, fcgi_params(CONTENT_LENGTH=str(len(good) + 10)),
+                        good)
+        expect_error(r, 400, "invalid_content_length",
+                     "CONTENT_LENGTH longer than the body")
+    v.done()
+
+
+def padded_body(n):
+    """A JSON object of exactly n bytes with an invalid id (no Zoom call)."""
+    pre = b'{"zoomCallId":"../users/me","pad":"'
+    return pre + b"x" * (n - len(pre) - 2) + b'"}'
+
+
+@case("log_method_known_or_other")
+def _(h):
+    # The method goes into the log line only if it is one of HTTP's;
+    # anything else is "other": a caller's text could forge fields or push
+    # the status out of the line.
+    body = json.dumps({"zoomCallId": SMALL}).encode()
+    forged = "PUT status=200 meeting=%s zoom_calls=1 token_calls=0 ms=1" \
+        % SMALL
+    methods = [(forged, "other"), ("X" * 1000, "other"), ("BREW", "other"),
+               ("post", "other"), ("PUT", "PUT"), ("DELETE", "DELETE")]
+    since = h.responder_log_size()
+    for m, _ in methods:
+        expect_error(fcgi_direct(h, fcgi_params(method=m, body=body), body),
+                     405, "method_not_allowed", "FastCGI %s" % short(m, 20))
+    # The webhook route logs its own line (here: the workflow is off).
+    r = fcgi_direct(h, fcgi_params(method=forged, uri="/api/cal/meeting-"
+                                   "ended", body=body), body)
+    expect_error(r, 503, "workflow_not_configured", "webhook, forged method")
+    lines = [ln for ln in h.responder_lines(since) if "status=" in ln]
+    want = ["zoom-attendees: %s status=405 meeting=- " % w
+            for _, w in methods] + \
+        ["zoom-attendees: other status=503 route=meeting-ended uid=- "]
+    if len(lines) != len(want):
+        fail("%d log lines, expected %d: %r" % (len(lines), len(want),
+                                                 lines))
+    for ln, w in zip(lines, want):
+        if not ln.startswith(w) or ln.count("status=") != 1:
+            fail("log line %r, expected it to start %r" % (short(ln, 120),
+                                                           w))
+    for m in (forged, "BREW"):
+        r = h.cgi(method=m, body={"zoomCallId": SMALL})
+        expect_error(r, 405, "method_not_allowed", "CGI %s" % short(m, 20))
+        got = [ln for ln in r.stderr.decode().splitlines() if "status=" in ln]
+        if len(got) != 1 or not got[0].startswith(
+                "zoom-attendees: other status=405 meeting=- "):
+            fail("CGI log line %r" % got)
+
+
+# A request's whole deadline, shortened from 30 s for the test (the
+# binary reads ZA_TEST_REQUEST_MS, which can only shorten it).
+DRIP_DEADLINE_MS = 2000
+DRIP_EVERY = 0.4        # seconds between two bytes: under every per-read
+                        # timeout (30 s) and libfcgi's 2 s wait at a close
+
+
+class Dripper(threading.Thread):
+    """A FastCGI client that sends head at once, then one byte every
+    DRIP_EVERY seconds (the rest of drip, then "x" for ever), reading what
+    comes back, until its connection is gone (a send or a read fails: a
+    half-close alone does not stop it) or `seconds` pass."""
+
+    def __init__(self, port, head, drip, seconds):
+        super().__init__(daemon=True)
+        self.port, self.head, self.drip = port, head, drip
+        self.seconds = seconds
+        self.out = b""
+        self.gone_after = None      # seconds from the first byte
+        self.started = threading.Event()
+
+    def run(self):
+        s = socket.create_connection(("127.0.0.1", self.port), 5)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.t0 = time.monotonic()
+        try:
+            if self.head:
+                s.sendall(self.head)
+            i = 0
+            while time.monotonic() - self.t0 < self.seconds:
+                s.sendall(self.drip[i:i + 1] or b"x")
+                i += 1
+                self.started.set()
+                end = time.monotonic() + DRIP_EVERY
+                while time.monotonic() < end:
+                    s.settimeout(max(0.01, end - time.monotonic()))
+                    try:
+                        c = s.recv(65536)
+                    except socket.timeout:
+                        break
+                    if not c:       # half-closed: go on sending
+                        time.sleep(max(0.0, end - time.monotonic()))
+                        break
+                    self.out += c
+        except OSError:
+            self.gone_after = time.monotonic() - self.t0
+        finally:
+            self.started.set()
+            s.close()
+
+
+def fcgi_stdout(raw):
+    """The STDOUT stream of raw FastCGI records."""
+    out = b""
+    while len(raw) >= 8:
+        _, rtype, _, clen, plen = struct.unpack("!BBHHBx", raw[:8])
+        if rtype == 6:
+            out += raw[8:8 + clen]
+        raw = raw[8 + clen + plen:]
+    return out
+
+
+@case("fastcgi_drip_fed_request_cut")
+def _(h):
+    # One worker thread. A client drip-feeds one byte every 0.4 s: while
+    # the parameters come, while the body comes, and after its answer
+    # (libfcgi waits for a client to close, 2 s at a time). A per-read
+    # timeout would never fire; the request's whole deadline does, and a
+    # health check on another connection is answered then.
+    dl = DRIP_DEADLINE_MS / 1000.0
+    h.restart_responder(h.base_env(ZOOM_ATTENDEES_THREADS="1",
+                                   ZA_TEST_REQUEST_MS=str(DRIP_DEADLINE_MS)))
+    try:
+        body = json.dumps({"zoomCallId": SMALL}).encode()
+        params = fcgi_params(body=body)
+        head, stdin = FcgiConn.encode_parts(params, body)
+        bad = json.dumps({"zoomCallId": "../users/me"}).encode()
+        whole = FcgiConn.encode(fcgi_params(body=bad), bad, keep=False)
+        phases = (("parameters", b"", head + stdin, None),
+                  ("body", head, stdin, (408, "request_timeout")),
+                  ("wait for the close", whole, b"",
+                   (400, "invalid_zoom_call_id")))
+        took = []
+        for what, first, rest, answer in phases:
+            since = h.responder_log_size()
+            d = Dripper(h.rport, first, rest, seconds=dl + 4)
+            d.start()
+            d.started.wait(5)
+            time.sleep(0.3)     # the only thread is held by now
+            try:
+                fcgi_healthz(("127.0.0.1", h.rport), what, timeout=dl + 2)
+            except socket.timeout:
+                waited = time.monotonic() - d.t0
+                d.join()
+                fail("%s drip-fed: a health check not answered %.1f s "
+                     "after the first byte (deadline %.1f s)"
+                     % (what, waited, dl))
+            waited = time.monotonic() - d.t0
+            d.join(dl + 5)
+            if waited > dl + 1.5:
+                fail("%s drip-fed: health check answered %.1f s after the "
+                     "first byte (deadline %.1f s)" % (what, waited, dl))
+            if waited < dl - 0.3:
+                fail("%s drip-fed: health check answered at %.1f s, before "
+                     "the deadline: the drip did not hold the thread"
+                     % (what, waited))
+            if d.gone_after is None or d.gone_after > dl + 2:
+                fail("%s drip-fed: connection still open %s s after its "
+                     "first byte" % (what, d.gone_after))
+            out = fcgi_stdout(d.out)
+            if answer is None and out:
+                fail("%s drip-fed: an answer %r" % (what, short(out)))
+            if answer is not None:
+                r = parse_cgi_output(out, "drip-fed " + what)
+                expect_error(r, answer[0], answer[1], what + " drip-fed")
+            log = "\n".join(h.responder_lines(since))
+            if not re.search(r"deadline: .* %d ms" % DRIP_DEADLINE_MS, log):
+                fail("%s drip-fed: no log line says why it was dropped: %s"
+                     % (what, short(log, 300)))
+            took.append("%s %.1f s" % (what, waited))
+        # The handler's own time is not the caller's: an answer that takes
+        # longer than the deadline (Zoom is slow) is not cut.
+        since = h.responder_log_size()
+        h.fault("participants", "sleep", seconds=dl + 0.5)
+        r = h.attendees(SMALL)
+        expect_ok(r, SMALL, "Zoom slower than the request deadline")
+        expect_ok(h.attendees(SMALL), SMALL, "the next request")
+        log = "\n".join(h.responder_lines(since))
+        if "deadline:" in log:
+            fail("a slow answer logged as cut: %s" % short(log, 300))
+    finally:
+        h.restart_responder()
+    return "health answered after " + ", ".join(took)
 
 
 @case("responder_clean_shutdown")

@@ -21,6 +21,7 @@
 
 #include "auth.h"
 #include "config.h"
+#include "util.h"
 
 #define API_KEY		"k3y-0123456789abcdef"	/* 20 chars */
 #define ACCOUNT		"acct-hunter2-1"
@@ -382,6 +383,124 @@ test_name_file_problems(void **state)
 	assert_string_equal(c.problem[CFG_ZOOM_CLIENT_SECRET],
 	    "its _FILE is too large");
 	cfg_free(&c);
+}
+
+/*
+ * A NAME_FILE that is not a regular file is refused, and at once: a FIFO
+ * would block start-up and --check-config until someone wrote to it.
+ */
+static void
+test_name_file_not_regular(void **state)
+{
+	struct fifo_rescue	 r;
+	struct config		 c;
+	char			 fifo[256], text[512];
+	const char		*paths[3];
+	int64_t			 t0, took;
+	size_t			 i;
+
+	(void)state;
+	snprintf(fifo, sizeof(fifo), "%s/secret-fifo", tmpdir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	paths[0] = fifo;
+	paths[1] = tmpdir;		/* a directory */
+	paths[2] = "/dev/null";		/* a device */
+	for (i = 0; i < ARRAY_LEN(paths); i++) {
+		env_clear();
+		env_required();
+		env_set("ZOOM_CLIENT_SECRET", "");
+		env_set("ZOOM_CLIENT_SECRET_FILE", paths[i]);
+		fifo_rescue_start(&r, fifo, 1000);
+		t0 = now_ms();
+		load(&c);
+		took = now_ms() - t0;
+		fifo_rescue_stop(&r);
+		if (took > 500)
+			fail_msg("%s: %lld ms to load", paths[i], (long long)took);
+		assert_false(c.ok);
+		assert_non_null(c.problem[CFG_ZOOM_CLIENT_SECRET]);
+		assert_string_equal(c.problem[CFG_ZOOM_CLIENT_SECRET],
+		    "its _FILE is not a regular file");
+		assert_int_equal(c.src[CFG_ZOOM_CLIENT_SECRET], CFG_SRC_ENV_FILE);
+		cfg_free(&c);
+	}
+
+	/* The configuration file too (it refused a FIFO, once opened). */
+	env_clear();
+	env_required();
+	env_set("ZOOM_ATTENDEES_CONFIG", fifo);
+	fifo_rescue_start(&r, fifo, 1000);
+	t0 = now_ms();
+	load(&c);
+	took = now_ms() - t0;
+	fifo_rescue_stop(&r);
+	if (took > 500)
+		fail_msg("configuration file FIFO: %lld ms to load",
+		    (long long)took);
+	assert_false(c.ok);
+	assert_string_equal(c.conf_error, "not a regular file");
+	cfg_free(&c);
+
+	/* The same from a _FILE line of the configuration file. */
+	env_clear();
+	snprintf(text, sizeof(text), "INTERNAL_API_KEY=" API_KEY "\n"
+	    "ZOOM_ACCOUNT_ID=" ACCOUNT "\nZOOM_CLIENT_ID=" CLIENT_ID "\n"
+	    "ZOOM_CLIENT_SECRET_FILE=%s\n", fifo);
+	write_conf(text, 0600);
+	fifo_rescue_start(&r, fifo, 1000);
+	t0 = now_ms();
+	load(&c);
+	took = now_ms() - t0;
+	fifo_rescue_stop(&r);
+	if (took > 500)
+		fail_msg("_FILE line naming a FIFO: %lld ms to load",
+		    (long long)took);
+	assert_false(c.ok);
+	assert_string_equal(c.problem[CFG_ZOOM_CLIENT_SECRET],
+	    "its _FILE is not a regular file");
+	assert_int_equal(c.src[CFG_ZOOM_CLIENT_SECRET], CFG_SRC_CONF_FILE);
+	cfg_free(&c);
+}
+
+/*
+ * A NUL byte in a NAME_FILE would cut the value there, silently: it is
+ * refused, as in the configuration file, and the value is never shown.
+ */
+static void
+test_name_file_nul(void **state)
+{
+	static const struct {
+		const char	*data;
+		size_t		 len;
+	} cases[] = {
+		{ CLIENT_SECRET "\0tail", sizeof(CLIENT_SECRET) + 4 },
+		{ CLIENT_SECRET "\0", sizeof(CLIENT_SECRET) },
+		{ CLIENT_SECRET "\0\n", sizeof(CLIENT_SECRET) + 1 },
+		{ CLIENT_SECRET "\n\0", sizeof(CLIENT_SECRET) + 1 },
+		{ "\0" CLIENT_SECRET, sizeof(CLIENT_SECRET) },
+		{ "\0", 1 },
+	};
+	struct config	 c;
+	char		*text;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		load_file_value(&c, CFG_ZOOM_CLIENT_SECRET, cases[i].data,
+		    cases[i].len);
+		if (c.ok || c.problem[CFG_ZOOM_CLIENT_SECRET] == NULL)
+			fail_msg("case %zu: a NUL byte accepted", i);
+		assert_string_equal(c.problem[CFG_ZOOM_CLIENT_SECRET],
+		    "its _FILE holds a NUL byte");
+		assert_null(cfg_get(&c, CFG_ZOOM_CLIENT_SECRET));
+		text = report(&c);
+		assert_non_null(strstr(text, "ZOOM_CLIENT_SECRET"));
+		assert_non_null(strstr(text, "NUL byte"));
+		assert_no_substring(text, CLIENT_SECRET);
+		assert_no_substring(text, "tail");
+		free(text);
+		cfg_free(&c);
+	}
 }
 
 static void
@@ -1261,6 +1380,8 @@ main(void)
 		T(test_names),
 		T(test_name_file),
 		T(test_name_file_problems),
+		T(test_name_file_not_regular),
+		T(test_name_file_nul),
 		T(test_precedence),
 		T(test_conf_file_found),
 		T(test_conf_file_out_of_memory),

@@ -50,6 +50,8 @@ struct fake_req {
 	const char	*params[16][2];
 	const char	*body;
 	size_t		 len, off;
+	int		 end_marked;	/* FastCGI: the body has an end */
+	int		 broken;	/* after the body, a read error */
 };
 
 static const char *
@@ -70,6 +72,8 @@ fake_read(void *ctx, char *buf, size_t len)
 	struct fake_req	*r = ctx;
 	size_t		 n = r->len - r->off;
 
+	if (n == 0 && r->broken)
+		return -1;
 	if (n > len)
 		n = len;
 	memcpy(buf, r->body + r->off, n);
@@ -84,7 +88,7 @@ run(struct fake_req *r, enum resp_kind *kind, char *out, size_t outlen)
 	struct app	 app;
 	struct worker	 w;
 	struct response	 resp;
-	struct req_io	 io = { fake_param, fake_read, r };
+	struct req_io	 io = { fake_param, fake_read, r, r->end_marked };
 	int		 status;
 
 	memset(&app, 0, sizeof(app));
@@ -226,10 +230,126 @@ test_body_shorter_than_content_length(void **state)
 	post(&r, AUTH, JSON, "{\"zoomCallId\":\"85746065432\"}");
 	r.len -= 5;	/* the server announced more than it sends */
 	assert_int_equal(run(&r, &k, out, sizeof(out)), 400);
-	assert_int_equal(k, RESP_BAD_JSON);
+	assert_int_equal(k, RESP_BAD_LENGTH);
+	assert_non_null(strstr(out, "\"invalid_content_length\""));
 	post(&r, AUTH, JSON, "{}");
 	r.params[4][1] = "-1";
 	assert_int_equal(run(&r, &k, out, sizeof(out)), 400);
+	assert_int_equal(k, RESP_BAD_LENGTH);
+}
+
+/* CONTENT_LENGTH (NULL: absent) replaces the one post() set. */
+static void
+set_length(struct fake_req *r, const char *cl)
+{
+	size_t i;
+
+	for (i = 0; i < 16 && r->params[i][0] != NULL; i++)
+		if (strcmp(r->params[i][0], "CONTENT_LENGTH") == 0) {
+			if (cl == NULL)
+				r->params[i][0] = "X_NO_CONTENT_LENGTH";
+			else
+				r->params[i][1] = cl;
+		}
+}
+
+#define ID_BODY	"{\"zoomCallId\":\"../users/me\"}"	/* 28 bytes */
+
+/*
+ * Every kind of CONTENT_LENGTH, as CGI (the body ends where its length
+ * says) and as FastCGI (the body's end is marked). A body read whole
+ * gets invalid_zoom_call_id: one read as empty would get invalid_json.
+ */
+static void
+test_content_length(void **state)
+{
+	static const struct {
+		const char	*cl;		/* NULL: absent */
+		const char	*body;
+		int		 fastcgi;
+		int		 broken;	/* the read fails after body */
+		enum resp_kind	 kind;
+	} rows[] = {
+		{ NULL, ID_BODY, 1, 0, RESP_INVALID_ID },  /* to the end */
+		{ "", ID_BODY, 1, 0, RESP_INVALID_ID },
+		{ "-1", ID_BODY, 1, 0, RESP_INVALID_ID },  /* Caddy, chunked */
+		{ "28", ID_BODY, 1, 0, RESP_INVALID_ID },
+		{ "28", ID_BODY "GARBAGE", 1, 0, RESP_INVALID_ID },
+		{ "29", ID_BODY, 1, 0, RESP_BAD_LENGTH },  /* body short */
+		{ "0", ID_BODY, 1, 0, RESP_BAD_JSON },	   /* no body */
+		{ "-2", ID_BODY, 1, 0, RESP_BAD_LENGTH },
+		{ "abc", ID_BODY, 1, 0, RESP_BAD_LENGTH },
+		{ "1e3", ID_BODY, 1, 0, RESP_BAD_LENGTH },
+		{ "+28", ID_BODY, 1, 0, RESP_BAD_LENGTH },
+		{ " 28", ID_BODY, 1, 0, RESP_BAD_LENGTH },
+		{ "65537", ID_BODY, 1, 0, RESP_TOO_LARGE },
+		{ "99999999999999999999999", ID_BODY, 1, 0, RESP_TOO_LARGE },
+		{ "-1", ID_BODY, 1, 1, RESP_REQUEST_TIMEOUT },
+		{ "28", "{\"zoomCallId", 1, 1, RESP_REQUEST_TIMEOUT },
+		{ NULL, ID_BODY, 0, 0, RESP_BAD_JSON },	   /* no body */
+		{ "", ID_BODY, 0, 0, RESP_BAD_JSON },
+		{ "-1", ID_BODY, 0, 0, RESP_BAD_LENGTH },
+		{ "28", ID_BODY, 0, 0, RESP_INVALID_ID },
+		{ "28", ID_BODY "GARBAGE", 0, 0, RESP_INVALID_ID },
+		{ "29", ID_BODY, 0, 0, RESP_BAD_LENGTH },
+		{ "-2", ID_BODY, 0, 0, RESP_BAD_LENGTH },
+		{ "abc", ID_BODY, 0, 0, RESP_BAD_LENGTH },
+		{ "99999999999999999999999", ID_BODY, 0, 0, RESP_TOO_LARGE },
+		{ "28", "{\"zoomCallId", 0, 1, RESP_REQUEST_TIMEOUT },
+	};
+	struct fake_req	 r;
+	enum resp_kind	 k;
+	char		 out[512];
+	size_t		 i;
+	int		 status;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		post(&r, AUTH, JSON, rows[i].body);
+		set_length(&r, rows[i].cl);
+		r.end_marked = rows[i].fastcgi;
+		r.broken = rows[i].broken;
+		status = run(&r, &k, out, sizeof(out));
+		if (k != rows[i].kind || status != resp_status(rows[i].kind))
+			fail_msg("row %zu, CONTENT_LENGTH %s as %s: %d %s, "
+			    "expected %d %s", i,
+			    rows[i].cl ? rows[i].cl : "(absent)",
+			    rows[i].fastcgi ? "FastCGI" : "CGI", status,
+			    resp_code(k), resp_status(rows[i].kind),
+			    resp_code(rows[i].kind));
+	}
+}
+
+/* FastCGI without a length: the same 64 KiB cap, counted as it comes. */
+static void
+test_unknown_length_capped(void **state)
+{
+	struct fake_req	 r;
+	enum resp_kind	 k;
+	char		 out[512], *big;
+	const char	*cls[] = { NULL, "-1" };
+	size_t		 i;
+
+	(void)state;
+	big = malloc(REQ_MAX_BODY + 2);
+	assert_non_null(big);
+	for (i = 0; i < 2; i++) {
+		memset(big, ' ', REQ_MAX_BODY + 1);
+		big[REQ_MAX_BODY + 1] = '\0';
+		post(&r, AUTH, JSON, big);
+		set_length(&r, cls[i]);
+		r.end_marked = 1;
+		assert_int_equal(run(&r, &k, out, sizeof(out)), 413);
+		assert_int_equal(k, RESP_TOO_LARGE);
+		big[REQ_MAX_BODY] = '\0';	/* 64 KiB exactly: read, parsed */
+		post(&r, AUTH, JSON, big);
+		set_length(&r, cls[i]);
+		r.end_marked = 1;
+		assert_int_equal(run(&r, &k, out, sizeof(out)), 400);
+		assert_int_equal(k, RESP_BAD_JSON);
+		assert_int_equal(r.off, REQ_MAX_BODY);
+	}
+	free(big);
 }
 
 static void
@@ -300,6 +420,8 @@ main(void)
 		cmocka_unit_test(test_key_checked_before_anything_else),
 		cmocka_unit_test(test_media_type_then_size_then_body),
 		cmocka_unit_test(test_body_shorter_than_content_length),
+		cmocka_unit_test(test_content_length),
+		cmocka_unit_test(test_unknown_length_capped),
 		cmocka_unit_test(test_bad_ids_never_reach_zoom),
 		cmocka_unit_test(test_valid_request_goes_to_zoom),
 		cmocka_unit_test(test_misconfigured_is_500_for_everything),

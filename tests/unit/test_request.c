@@ -1,7 +1,8 @@
 /*
- * test_request.c - meeting id rules, body parsing, Content-Type and the
- * health check path.
+ * test_request.c - meeting id rules, body parsing, CONTENT_LENGTH,
+ * Content-Type and the health check path.
  */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -384,6 +385,66 @@ test_body_length_respected(void **state)
 	assert_int_equal(req_parse_body(text, 20, &m), REQ_EJSON);
 }
 
+/* CONTENT_LENGTH under CGI (end not marked) and FastCGI (marked). */
+static void
+test_content_length(void **state)
+{
+	static const struct {
+		const char	*cl;
+		int		 end_marked;
+		int		 rc;
+		long long	 out;
+	} rows[] = {
+		{ NULL, 0, 0, 0 },		/* no body */
+		{ "", 0, 0, 0 },
+		{ NULL, 1, 0, REQ_LENGTH_TO_END },
+		{ "", 1, 0, REQ_LENGTH_TO_END },
+		{ "-1", 1, 0, REQ_LENGTH_TO_END },	/* Caddy, chunked */
+		{ "-1", 0, -1, 0 },		/* CGI: a length or none */
+		{ "0", 0, 0, 0 },
+		{ "0", 1, 0, 0 },
+		{ "28", 0, 0, 28 },
+		{ "28", 1, 0, 28 },
+		{ "007", 0, 0, 7 },
+		{ "65537", 1, 0, 65537 },
+		{ "1099511627776", 0, 0, 1099511627776LL },
+		{ "9223372036854775807", 0, 0, LLONG_MAX },
+		{ "9223372036854775808", 0, 0, LLONG_MAX },
+		{ "99999999999999999999999", 1, 0, LLONG_MAX },
+		{ "-2", 1, -1, 0 },
+		{ "-2", 0, -1, 0 },
+		{ "-0", 0, -1, 0 },
+		{ "-1 ", 1, -1, 0 },
+		{ "+28", 0, -1, 0 },
+		{ " 28", 0, -1, 0 },
+		{ "28 ", 1, -1, 0 },
+		{ "2 8", 0, -1, 0 },
+		{ "abc", 0, -1, 0 },
+		{ "abc", 1, -1, 0 },
+		{ "1e3", 0, -1, 0 },
+		{ "0x1c", 1, -1, 0 },
+		{ "28.0", 0, -1, 0 },
+		{ "\xd9\xa2\xd9\xa8", 0, -1, 0 },	/* Arabic-Indic 28 */
+	};
+	long long	 out;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		out = 12345;
+		if (req_content_length(rows[i].cl, rows[i].end_marked, &out) !=
+		    rows[i].rc)
+			fail_msg("CONTENT_LENGTH %s (end %s): not %s",
+			    rows[i].cl ? rows[i].cl : "(absent)",
+			    rows[i].end_marked ? "marked" : "not marked",
+			    rows[i].rc ? "refused" : "accepted");
+		if (rows[i].rc == 0 && out != rows[i].out)
+			fail_msg("CONTENT_LENGTH %s: %lld, expected %lld",
+			    rows[i].cl ? rows[i].cl : "(absent)", out,
+			    rows[i].out);
+	}
+}
+
 static void
 test_json_type(void **state)
 {
@@ -607,6 +668,7 @@ main(void)
 		cmocka_unit_test(test_body_not_object),
 		cmocka_unit_test(test_body_not_json),
 		cmocka_unit_test(test_body_length_respected),
+		cmocka_unit_test(test_content_length),
 		cmocka_unit_test(test_json_type),
 		cmocka_unit_test(test_healthz),
 		cmocka_unit_test(test_strerror),

@@ -56,6 +56,8 @@ static const struct {
 	{ 503, "spool_unavailable", "Service Unavailable" },	/* RESP_SPOOL */
 	{ 503, "workflow_not_configured", "Service Unavailable" },
 								/* RESP_WORKFLOW_OFF */
+	{ 400, "invalid_content_length", "Bad Request" },	/* RESP_BAD_LENGTH */
+	{ 408, "request_timeout", "Request Timeout" },		/* RESP_REQUEST_TIMEOUT */
 };
 
 /* Parse r's body; it must be {"error": code, "message": non-empty}. */

@@ -12,9 +12,12 @@
 #define ZA_TEST_SUPPORT_H
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -72,7 +75,7 @@ tmpdir_make(char *dir, size_t len, const char *tag)
 	return mkdtemp(dir) != NULL ? 0 : -1;
 }
 
-/* Remove dir, its files and its empty subdirectories. */
+/* Remove dir and what it holds, subdirectories too (a test cut short). */
 static inline void
 tmpdir_remove(const char *dir)
 {
@@ -85,13 +88,63 @@ tmpdir_remove(const char *dir)
 			if (strcmp(de->d_name, ".") == 0 ||
 			    strcmp(de->d_name, "..") == 0)
 				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			if (snprintf(path, sizeof(path), "%s/%s", dir,
+			    de->d_name) >= (int)sizeof(path))
+				continue;
 			if (unlink(path) < 0)
-				rmdir(path);
+				tmpdir_remove(path);
 		}
 		closedir(d);
 	}
 	rmdir(dir);
+}
+
+/*
+ * A FIFO that code under test must not wait on: after delay_ms, and then
+ * every 50 ms until fifo_rescue_stop, open it for writing and close it,
+ * which frees a reader blocked in open(2). Code that waits on it then
+ * fails the test (too slow, wrong result) instead of hanging it.
+ */
+struct fifo_rescue {
+	pthread_t	 thread;
+	char		 path[512];
+	int		 delay_ms;
+	int		 stop;		/* set by fifo_rescue_stop */
+};
+
+static inline void *
+fifo_rescue_run(void *arg)
+{
+	struct fifo_rescue	*r = arg;
+	struct timespec		 ts = { 0, 50 * 1000000L };
+	int			 fd, waited = 0;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		nanosleep(&ts, NULL);
+		if ((waited += 50) < r->delay_ms)
+			continue;
+		/* ENXIO when nobody has it open for reading. */
+		if ((fd = open(r->path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) >= 0)
+			close(fd);
+	}
+	return NULL;
+}
+
+static inline void
+fifo_rescue_start(struct fifo_rescue *r, const char *path, int delay_ms)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	r->delay_ms = delay_ms;
+	assert_int_equal(pthread_create(&r->thread, NULL, fifo_rescue_run, r),
+	    0);
+}
+
+static inline void
+fifo_rescue_stop(struct fifo_rescue *r)
+{
+	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(r->thread, NULL);
 }
 
 static inline int

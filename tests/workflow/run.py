@@ -1635,6 +1635,61 @@ def _(h):
     v.done()
 
 
+@case("body_length_unknown_or_invalid")
+def _(h):
+    # The webhook reads its body as the endpoint does: under FastCGI,
+    # without a length (Caddy sends -1 for a chunked body) to the end of
+    # the stdin stream, under the same 256 KiB cap; a length that is not a
+    # count is its own error. As plain CGI a length is required.
+    h.fresh()
+
+    def params(data, cl):
+        return itest.fcgi_params(uri=WEBHOOK_PATH, body=data, key=None,
+                                 CONTENT_LENGTH=cl,
+                                 HTTP_X_CAL_SIGNATURE_256=cal.sign(
+                                     CAL_SECRET, data))
+
+    def body_of(n, uid):
+        pre = cal.encode(dict(_doc(uid=uid), pad=""))[:-2]   # ..."pad":"
+        return pre + b"x" * (n - len(pre) - 2) + b'"}'
+    v = itest.Variants()
+    for cl in (None, "-1"):
+        with v:
+            uid = h.uid("nolength")
+            data = cal.body(cal.booking(uid, START, END))
+            r = itest.fcgi_direct(h, params(data, cl), data, chunk=7)
+            expect_accepted(r, uid, what="CONTENT_LENGTH %r, the body in "
+                            "7-byte records" % cl)
+        with v:
+            uid = h.uid("nolength-big")
+            data = body_of(MAX_BODY + 1, uid)
+            r = itest.fcgi_direct(h, params(data, cl), data, chunk=8192)
+            itest.expect_error(r, 413, "body_too_large",
+                               "CONTENT_LENGTH %r, 256 KiB + 1" % cl)
+    for cl in ("abc", "-2", "1e3"):
+        with v:
+            data = cal.body(cal.booking(h.uid("badlength"), START, END))
+            r = itest.fcgi_direct(h, params(data, cl), data)
+            itest.expect_error(r, 400, "invalid_content_length",
+                               "CONTENT_LENGTH %r" % cl)
+    with v:
+        data = cal.body(cal.booking(h.uid("short"), START, END))
+        r = itest.fcgi_direct(h, params(data, str(len(data) + 1)), data)
+        itest.expect_error(r, 400, "invalid_content_length",
+                           "CONTENT_LENGTH longer than the body")
+    with v:
+        data = cal.body(cal.booking(h.uid("cgi"), START, END))
+        r = h.cgi_run("POST", data, content_length="-1", env={
+            "HTTP_X_CAL_SIGNATURE_256": cal.sign(CAL_SECRET, data)})
+        itest.expect_error(r, 400, "invalid_content_length",
+                           "CGI CONTENT_LENGTH -1")
+    v.done()
+    st = h.spool_state()
+    n = sum(len(x) for k, x in st.items() if k != "tmp")
+    if n != 2:
+        fail("%d jobs stored, expected the 2 accepted: %s" % (n, st))
+
+
 @case("spool_unwritable")
 def _(h):
     h.fresh()
