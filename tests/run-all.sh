@@ -113,6 +113,14 @@ python3 tests/deploy/run.py --bin build/zoom-attendees >"$LOG" 2>&1
 cat "$LOG"
 count_plain "deployments"
 
+# The shipped units under a real systemd (PID 1 of a private PID and mount
+# namespace): socket activation through nginx, the sandbox in force, a
+# restart under load that loses no request, a clean stop.
+echo "== systemd for real (the units under systemd as PID 1 of a namespace)"
+python3 tests/systemd/run.py --bin build/zoom-attendees >"$LOG" 2>&1
+cat "$LOG"
+count_plain "systemd"
+
 # The Debian package: built (make deb, lintian), installed with dpkg -i,
 # serving through nginx from the installed files, then purged; the normal
 # build's sources only.
