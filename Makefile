@@ -33,7 +33,7 @@ LIB_SRCS	= src/buf.c src/util.c src/json_scan.c src/config.c src/auth.c \
 LIB_OBJS	= $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 MAIN_OBJ	= $(BUILD)/main.o
 
-.PHONY: all check unit integration asan deps run bench valgrind load fuzz fuzz-replay install uninstall deb clean
+.PHONY: all check unit integration asan deps run bench valgrind load fuzz fuzz-short fuzz-replay install uninstall deb clean
 
 all: $(BUILD)/$(PROG)
 
@@ -69,6 +69,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 # through the same code built by $(CC) (with ASan/UBSan in `make asan`).
 FUZZ_NAMES	= request participants token retry_after config zoom_error attendance cal_webhook
 FUZZ_SECONDS	?= 60
+FUZZ_SHORT_SECONDS ?= 10
 FUZZ_CC		?= clang
 FUZZ_FLAGS	= -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 REPLAYS		= $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
@@ -82,7 +83,13 @@ fuzz-replay: $(REPLAYS)
 
 fuzz:
 	@sh tests/install-deps.sh clang libclang-rt-14-dev
-	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
+	@FUZZ_MERGE=1 sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+# A short pass of every target (make check runs it): a crash fails, and
+# nothing is merged into the kept corpus.
+fuzz-short:
+	@sh tests/install-deps.sh clang libclang-rt-14-dev
+	@for n in $(FUZZ_NAMES); do sh tests/fuzz/run.sh $(FUZZ_SHORT_SECONDS) $$n || exit 1; done
 
 # Install the Debian packages the build and the tests need, if missing.
 deps:

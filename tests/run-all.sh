@@ -144,6 +144,22 @@ python3 tests/soak/run.py --bin build/zoom-attendees >"$LOG" 2>&1
 cat "$LOG"
 count_plain "soak"
 
+# A short libFuzzer pass of every target (10 s each, seeded with the kept
+# corpus; nothing merged back): one check a target, a crash fails it and is
+# kept as a named regression file.
+echo "== fuzz (libFuzzer, 10 s a target)"
+sh tests/install-deps.sh clang libclang-rt-14-dev >/dev/null 2>&1
+for n in $(sed -n 's/^FUZZ_NAMES[[:space:]]*=[[:space:]]*//p' Makefile); do
+	sh tests/fuzz/run.sh 10 "$n" >"$LOG" 2>&1
+	rc=$?
+	cat "$LOG"
+	if [ $rc -eq 0 ]; then
+		PASSED=$((PASSED + 1)); echo "fuzz $n... ok"
+	else
+		FAILED=$((FAILED + 1)); echo "fuzz $n... FAIL (exit $rc)"
+	fi
+done
+
 # The workflow's job thread, a CGI webhook and --drain under valgrind
 # memcheck; the normal build only.
 echo "== workflow under valgrind"

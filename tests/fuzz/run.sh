@@ -1,8 +1,11 @@
 #!/bin/sh
 # Build each libFuzzer target with clang and run it for $1 seconds.
-# New inputs go to build-fuzz/corpus/<name> (the seeds in tests/fuzz/corpus
-# are read, not written); crashes to build-fuzz/crashes/<name>: copy a
-# crash into tests/fuzz/corpus/<name> once fixed, so `make check` replays it.
+# New inputs go to build-fuzz/corpus/<name>; then, with FUZZ_MERGE=1 (as
+# `make fuzz` sets it), those that reach code the kept corpus does not are
+# merged into tests/fuzz/corpus/<name> (libFuzzer's -merge=1: a minimal
+# set), to be committed. A crash fails the run and is also kept, named
+# crash-<name>-<sha1 of the input>, in tests/fuzz/corpus/<name>: `make
+# check` replays every file there, so once fixed it stays fixed.
 set -eu
 cd "$(dirname "$0")/../.."
 secs=$1; shift
@@ -31,5 +34,18 @@ for n in "$@"; do
 	"$B/fuzz_$n" -max_total_time="$secs" -dict="$dict" -max_len=65536 \
 		-artifact_prefix="$B/crashes/$n/" -print_final_stats=1 \
 		"$B/corpus/$n" "tests/fuzz/corpus/$n" 2>&1 | grep -E '^(stat::number_of_executed_units|stat::peak_rss|==|SUMMARY|#[0-9]+ *DONE)' || true
-	if ls "$B/crashes/$n"/* >/dev/null 2>&1; then echo "fuzz_$n: crash saved in $B/crashes/$n"; exit 1; fi
+	if ls "$B/crashes/$n"/* >/dev/null 2>&1; then
+		for c in "$B/crashes/$n"/*; do
+			kept="tests/fuzz/corpus/$n/crash-$n-$(sha1sum "$c" | cut -c1-12)"
+			cp "$c" "$kept"
+			echo "fuzz_$n: crash kept as $kept (a regression file: fix, then commit it)"
+		done
+		exit 1
+	fi
+	if [ "${FUZZ_MERGE:-0}" = 1 ]; then
+		before=$(ls "tests/fuzz/corpus/$n" | wc -l)
+		"$B/fuzz_$n" -merge=1 -max_len=65536 "tests/fuzz/corpus/$n" \
+		    "$B/corpus/$n" >/dev/null 2>&1
+		echo "fuzz_$n: tests/fuzz/corpus/$n $before -> $(ls "tests/fuzz/corpus/$n" | wc -l) files"
+	fi
 done
