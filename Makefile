@@ -29,7 +29,7 @@ LIB_SRCS	= src/buf.c src/util.c src/json_scan.c src/config.c src/auth.c \
 		  src/request.c src/response.c src/log.c src/exchange.c src/zoom_token.c \
 		  src/zoom_client.c src/zoom_api.c src/attendance.c src/handler.c src/fcgi_server.c \
 		  src/job.c src/spool.c src/cal_webhook.c src/notion.c src/workflow.c \
-		  src/deadline.c
+		  src/deadline.c src/metrics.c
 LIB_OBJS	= $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
 MAIN_OBJ	= $(BUILD)/main.o
 

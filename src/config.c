@@ -73,6 +73,10 @@ static const struct cfg_def defs[CFG__MAX] = {
 	{ "NOTION_PROP_STATUS", 0, 0, "Status" },	/* CFG_NOTION_PROP_STATUS */
 	{ "NOTION_PROP_CHECKED_AT", 0, 0, NULL },	/* CFG_NOTION_PROP_CHECKED_AT */
 	{ "NOTION_STATUS_PENDING", 0, 0, NULL },	/* CFG_NOTION_STATUS_PENDING */
+	{ "METRICS", 0, 0, "off" },			/* CFG_METRICS */
+	{ "METRICS_KEY", 0, 1, NULL },			/* CFG_METRICS_KEY */
+	{ "METRICS_FILE", 0, 0, "/run/zoom-attendees/metrics" },
+							/* CFG_METRICS_FILE */
 };
 
 static const char *const src_names[CFG_SRC__MAX] = {
@@ -719,6 +723,25 @@ validate(struct config *c)
 	if ((v = usable(c, CFG_ZOOM_ATTENDEES_LOG)) != NULL &&
 	    log_dest_parse(v, &c->log_dest) < 0)
 		c->problem[CFG_ZOOM_ATTENDEES_LOG] = "not stderr or syslog";
+	if ((v = usable(c, CFG_METRICS)) != NULL) {
+		if (strcmp(v, "on") == 0)
+			c->metrics = 1;
+		else if (strcmp(v, "off") != 0)
+			c->problem[CFG_METRICS] = "not on or off";
+	}
+	if ((v = usable(c, CFG_METRICS_KEY)) != NULL) {
+		if (strlen(v) < CFG_MIN_KEY_LEN)
+			c->problem[CFG_METRICS_KEY] =
+			    "shorter than 16 characters";
+		else if (strlen(v) > AUTH_MAX_KEY)
+			c->problem[CFG_METRICS_KEY] =
+			    "longer than 512 characters";
+		else if (!is_token_text(v))
+			c->problem[CFG_METRICS_KEY] =
+			    "holds spaces or non-printable characters";
+	}
+	if ((v = usable(c, CFG_METRICS_FILE)) != NULL && v[0] != '/')
+		c->problem[CFG_METRICS_FILE] = "not an absolute path";
 }
 
 void

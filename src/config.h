@@ -50,6 +50,9 @@ enum cfg_key {
 	CFG_NOTION_PROP_STATUS,
 	CFG_NOTION_PROP_CHECKED_AT,
 	CFG_NOTION_STATUS_PENDING,
+	CFG_METRICS,			/* on|off: GET .../metrics */
+	CFG_METRICS_KEY,		/* its key; else INTERNAL_API_KEY */
+	CFG_METRICS_FILE,		/* counters shared by every process */
 	CFG__MAX
 };
 
@@ -83,6 +86,7 @@ struct config {
 	long		 retry_first_s;		/* WORKFLOW_RETRY_FIRST */
 	long		 max_wait_s;		/* WORKFLOW_MAX_WAIT */
 	int		 allow_unsigned;	/* CAL_ALLOW_UNSIGNED=1 */
+	int		 metrics;		/* METRICS=on */
 };
 
 /*

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "exchange.h"
+#include "metrics.h"
 #include "util.h"
 
 /* ---- process-wide: shared caches and the CA source ------------------- */
@@ -467,6 +468,23 @@ perform_once(struct exchange *x, const struct xchg_request *rq,
 	return cc;
 }
 
+/* One attempt at Zoom, into the metrics by kind and outcome. */
+static void
+count_call(int kind, CURLcode cc, const struct xchg_answer *a)
+{
+	enum m_outcome	o;
+
+	if (cc == CURLE_OPERATION_TIMEDOUT)
+		o = MO_TIMEOUT;
+	else if (cc != CURLE_OK)
+		o = MO_TRANSPORT;
+	else
+		o = metrics_http_outcome(a->status);
+	if (o == MO_RATE_LIMITED)
+		metrics_inc(M_RATE_LIMITED);
+	metrics_zoom_call((enum m_zoom_kind)kind, o);
+}
+
 enum xchg_err
 xchg_perform(struct exchange *x, const struct xchg_request *rq,
     int64_t deadline, struct xchg_answer *a, int *calls)
@@ -481,6 +499,8 @@ xchg_perform(struct exchange *x, const struct xchg_request *rq,
 		x->errbuf[0] = '\0';
 		(*calls)++;
 		cc = perform_once(x, rq, left, a);
+		if (rq->zoom_kind > 0)
+			count_call(rq->zoom_kind - 1, cc, a);
 		if (cc == CURLE_WRITE_ERROR && a->too_big)
 			return XCHG_ETOOBIG;
 		if (cc == CURLE_OPERATION_TIMEDOUT)
@@ -497,6 +517,8 @@ xchg_perform(struct exchange *x, const struct xchg_request *rq,
 		    rq->max_attempts : XCHG_MAX_ATTEMPTS) ||
 		    sleep_within(wait, deadline) < 0)
 			return cc == CURLE_OK ? XCHG_OK : XCHG_ECONNECT;
+		if (rq->zoom_kind > 0)
+			metrics_inc(M_RETRIES);
 	}
 }
 

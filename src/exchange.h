@@ -57,6 +57,8 @@ struct xchg_request {
 	size_t			 body_len;
 	const char		*trace_header;	/* e.g. "x-zm-trackingid" */
 	int			 max_attempts;	/* 0: XCHG_MAX_ATTEMPTS */
+	int			 zoom_kind;	/* 0: not counted; else 1 +
+						   enum m_zoom_kind (metrics.h) */
 };
 
 struct exchange {

@@ -9,6 +9,7 @@
 #include "cal_webhook.h"
 #include "handler.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 #include "util.h"
 #include "workflow.h"
@@ -343,6 +344,7 @@ handle_cal(struct worker *w, const struct req_io *io, const char *method,
 	switch (app->spool_ok ? spool_add(&app->spool, &job) : SPOOL_EIO) {
 	case SPOOL_ADDED:
 		state = "new";
+		metrics_inc(M_JOBS_ACCEPTED);
 		wf_wake(app);
 		break;
 	case SPOOL_DUPLICATE:
@@ -364,6 +366,48 @@ log:
 	    sig == CAL_SIG_OK ? "ok" : sig == CAL_SIG_UNSIGNED ?
 	    "unsigned(CAL_ALLOW_UNSIGNED=1)" : sig == CAL_SIG_BAD ? "bad" : "-",
 	    (long long)(now_ms() - start));
+}
+
+/*
+ * GET .../metrics: the counters of every process, for the METRICS_KEY
+ * when it is set, else for the API's key.
+ */
+static void
+handle_metrics(struct app *app, const struct req_io *io, const char *method,
+    struct response *resp)
+{
+	const char	*key = cfg_get(&app->cfg, CFG_METRICS_KEY);
+
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		resp_error(resp, RESP_METHOD, NULL);
+		return;
+	}
+	if (auth_check(io->param(io->ctx, "HTTP_AUTHORIZATION"),
+	    key != NULL ? key : cfg_get(&app->cfg, CFG_INTERNAL_API_KEY)) !=
+	    AUTH_OK) {
+		resp_error(resp, RESP_UNAUTHORIZED, NULL);
+		return;
+	}
+	buf_reset(&resp->body);
+	if (metrics_write(&resp->body) < 0) {
+		resp_error(resp, RESP_INTERNAL, NULL);
+		return;
+	}
+	resp_ok(resp);
+	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+/* The route a request is counted under. */
+static enum m_route
+metrics_route(const struct app *app, const struct req_io *io)
+{
+	if (any_path(io, CAL_ROUTE))
+		return MR_MEETING_ENDED;
+	if (any_path(io, "/healthz"))
+		return MR_HEALTHZ;
+	if (app->cfg.metrics && any_path(io, "/metrics"))
+		return MR_METRICS;
+	return MR_ATTENDANCE;
 }
 
 void
@@ -395,6 +439,10 @@ handle_request(struct worker *w, const struct req_io *io, struct response *resp)
 	if (any_path(io, CAL_ROUTE)) {
 		handle_cal(w, io, method, resp);
 		return;
+	}
+	if (app->cfg.metrics && any_path(io, "/metrics")) {
+		handle_metrics(app, io, method, resp);
+		goto log;
 	}
 	if (strcmp(method, "POST") != 0) {
 		resp_error(resp, RESP_METHOD, NULL);
@@ -448,6 +496,9 @@ handle_and_send(struct worker *w, const struct req_io *io,
 	struct response	 resp;
 	struct buf	*wire = &w->wire;
 
+	int64_t		 start = now_ms();
+	enum m_route	 route;
+
 	resp_init(&resp);
 	handle_request(w, io, &resp);
 	buf_reset(wire);
@@ -455,6 +506,11 @@ handle_and_send(struct worker *w, const struct req_io *io,
 		put(ctx, wire->data, wire->len);
 	else
 		log_warnx("answer too large to send");
+	if (metrics_enabled()) {
+		route = metrics_route(w->app, io);
+		metrics_request(route, resp.status);
+		metrics_observe_ms(route, now_ms() - start);
+	}
 	resp_free(&resp);
 	if (wire->size > WIRE_KEEP)	/* a large meeting: give it back */
 		buf_free(wire);

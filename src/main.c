@@ -18,6 +18,7 @@
 #include "fcgi_server.h"
 #include "handler.h"
 #include "log.h"
+#include "metrics.h"
 #include "request.h"
 #include "util.h"
 #include "workflow.h"
@@ -355,6 +356,8 @@ main(int argc, char *argv[])
 	}
 	if (app.cfg.ok) {
 		app_words(&app);
+		metrics_setup(cfg_get(&app.cfg, CFG_METRICS_FILE),
+		    app.cfg.metrics);
 		/* A CGI request opens the spool only if it is the webhook. */
 		if (fastcgi || drain)
 			wf_open(&app);

@@ -140,7 +140,7 @@ call(struct notion *n, const char *method, const char *url, const char *body,
     const char *what, struct notion_info *info)
 {
 	struct xchg_request	 rq = { method, url, &n->hdr_auth, body,
-				    body != NULL ? strlen(body) : 0, NULL, 1 };
+				    body != NULL ? strlen(body) : 0, NULL, 1, 0 };
 	enum xchg_err		 xe;
 	long			 ra;
 	int64_t			 wait, deadline = now_ms() + n->timeout_ms;

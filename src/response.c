@@ -113,6 +113,7 @@ resp_init(struct response *r)
 	r->kind = RESP_INTERNAL;
 	r->status = 500;
 	r->retry_after = 0;
+	r->content_type = NULL;
 	buf_init(&r->body, RESP_MAX_BODY);
 }
 
@@ -182,10 +183,11 @@ resp_serialize(const struct response *r, struct buf *out)
 	int rc = 0;
 
 	rc |= buf_printf(out, "Status: %d %s\r\n"
-	    "Content-Type: application/json\r\n"
+	    "Content-Type: %s\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "Content-Length: %zu\r\n", r->status, reason_phrase(r->status),
+	    r->content_type != NULL ? r->content_type : "application/json",
 	    r->body.len) != BUF_OK;
 	if (r->kind == RESP_UNAUTHORIZED)
 		rc |= buf_addstr(out, "WWW-Authenticate: Bearer\r\n") != BUF_OK;

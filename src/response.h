@@ -54,6 +54,7 @@ struct response {
 	enum resp_kind	 kind;
 	int		 status;
 	long		 retry_after;	/* seconds; 0 = no header */
+	const char	*content_type;	/* NULL: application/json */
 	struct buf	 body;		/* JSON; owned */
 };
 

@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "notion.h"
 #include "util.h"
 #include "workflow.h"
@@ -410,8 +411,11 @@ run_job(struct wf_ctx *c, struct spool_claim *cl, struct job *j)
 			    r.why);
 		j->next = -1;
 		if ((rc = spool_finish(s, cl, r.step == WF_DONE ? SPOOL_DONE :
-		    SPOOL_FAILED, j)) == 0)
+		    SPOOL_FAILED, j)) == 0) {
+			metrics_inc(r.step == WF_DONE ? M_JOBS_DONE :
+			    M_JOBS_FAILED);
 			break;
+		}
 		/* Not recorded (done/ or failed/ not writable): try again
 		 * later, not at every scan. */
 		log_warn("workflow: cannot move job %s out of the spool",
@@ -431,6 +435,8 @@ run_job(struct wf_ctx *c, struct spool_claim *cl, struct job *j)
 		if (now < j->deadline && j->next > j->deadline)
 			j->next = j->deadline;
 		rc = spool_update(s, cl, j);
+		if (rc == 0 && !r.stopped)
+			metrics_inc(M_JOBS_RETRIED);
 		break;
 	}
 	if (rc < 0)

@@ -5,6 +5,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "metrics.h"
 #include "util.h"
 #include "zoom_client.h"
 
@@ -84,7 +85,8 @@ zc_fetch_token(void *ctx, const struct zoom_tokens *t, char *token,
 				    "application/x-www-form-urlencoded", &accept };
 	struct curl_slist	 basic = { t->basic, &ctype };
 	struct xchg_request	 rq = { "POST", t->url, &basic, t->form,
-				    strlen(t->form), ZOOM_TRACE_HEADER, 0 };
+				    strlen(t->form), ZOOM_TRACE_HEADER, 0,
+				    1 + MZ_TOKEN };
 	struct xchg_answer	 a;
 	enum xchg_err		 xe;
 	enum zoom_err		 rc;
@@ -144,7 +146,8 @@ zc_get(struct zoom_client *zc, const char *url, const char *what,
     int64_t deadline, struct xchg_answer *a, struct zoom_info *info)
 {
 	struct xchg_request	 rq = { "GET", url, &zc->hdr_auth, NULL, 0,
-				    ZOOM_TRACE_HEADER, 0 };
+				    ZOOM_TRACE_HEADER, 0,
+				    1 + (int)metrics_zoom_kind("GET", url) };
 	enum xchg_err		 xe;
 	enum zoom_err		 rc;
 	int			 rejected = 0, calls;
@@ -172,6 +175,7 @@ zc_get(struct zoom_client *zc, const char *url, const char *what,
 			return ZOOM_ETOKEN_REJECTED;
 		}
 		rejected = 1;
+		metrics_inc(M_REFRESH_401);
 	}
 }
 

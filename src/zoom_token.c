@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 #include "zoom_token.h"
 
@@ -393,6 +394,7 @@ ztok_get(struct zoom_tokens *t, struct ztok_local *l, ztok_fetch_fn *fetch,
 			break;
 		}
 	}
+	metrics_inc(M_TOKEN_FETCHES);
 	if ((rc = fetch(ctx, t, t->token, &expires_in, deadline, info)) !=
 	    ZOOM_OK) {
 		t->token[0] = '\0';

@@ -192,7 +192,7 @@ do_method(struct stub *s, int allow_http, const char *method,
 	struct exchange		 x;
 	struct curl_slist	*hdrs = NULL;
 	struct xchg_request	 rq = { method, NULL, NULL, body,
-				    body ? strlen(body) : 0, "x-zm-trackingid", 0 };
+				    body ? strlen(body) : 0, "x-zm-trackingid", 0, 0 };
 	char			 url[128];
 	enum xchg_err		 rc;
 
@@ -362,7 +362,7 @@ retry_worker_main(void *arg)
 	struct exchange		 x;
 	struct xchg_answer	 a;
 	char			 url[128];
-	struct xchg_request	 rq = { "GET", url, NULL, NULL, 0, NULL, 0 };
+	struct xchg_request	 rq = { "GET", url, NULL, NULL, 0, NULL, 0, 0 };
 
 	if (xchg_init(&x) < 0)
 		return NULL;
@@ -729,7 +729,7 @@ test_http_kept_connection_dropped(void **state)
 	struct exchange		 x;
 	struct xchg_answer	 a;
 	char			 url[128];
-	struct xchg_request	 rq = { "GET", url, NULL, NULL, 0, NULL, 0 };
+	struct xchg_request	 rq = { "GET", url, NULL, NULL, 0, NULL, 0, 0 };
 	int			 calls = 0;
 
 	(void)state;
