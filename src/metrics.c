@@ -134,7 +134,9 @@ map_file(const char *path, const char **why)
 		m = MAP_FAILED;
 	}
 out:
-	close(fd);	/* the mapping and the lock's file stay valid */
+	/* Unlock by hand: the mapping keeps the open file, and its lock. */
+	flock(fd, LOCK_UN);
+	close(fd);
 	return m == MAP_FAILED ? NULL : m;
 }
 
