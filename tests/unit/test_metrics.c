@@ -4,9 +4,11 @@
  * file add to the same counters; a file of another layout is refused.
  */
 #include <sys/stat.h>
+#include <sys/poll.h>
 #include <sys/wait.h>
 
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -188,21 +190,34 @@ test_zoom_kind(void **state)
 #define CHILDREN	4
 #define ROUNDS		50000
 
-/* Processes mapping one file (each on its own, as spawn-fcgi's) add up. */
+/*
+ * Processes mapping one file (each on its own, as spawn-fcgi's) add up.
+ * All of them hold the mapping at once: none waits for another to exit.
+ */
 static void
 test_shared_processes(void **state)
 {
 	struct buf	b;
 	struct stat	st;
+	struct pollfd	pfd;
 	pid_t		pid[CHILDREN];
-	int		i, n, status;
+	int		i, n, status, ready[2], go[2];
+	char		c;
 
 	(void)state;
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(go), 0);
 	for (i = 0; i < CHILDREN; i++) {
 		assert_true((pid[i] = fork()) >= 0);
 		if (pid[i] == 0) {
+			close(ready[0]);
+			close(go[1]);
 			if (metrics_setup(path, 1) != 0)
 				_exit(2);
+			/* Mapped; run only once every child is. */
+			if (write(ready[1], "r", 1) != 1 ||
+			    read(go[0], &c, 1) != 0)
+				_exit(3);
 			for (n = 0; n < ROUNDS; n++) {
 				metrics_request(MR_ATTENDANCE, 200);
 				metrics_observe_ms(MR_ATTENDANCE, n % 50);
@@ -212,6 +227,19 @@ test_shared_processes(void **state)
 			_exit(0);
 		}
 	}
+	close(ready[1]);
+	close(go[0]);
+	pfd.fd = ready[0];
+	pfd.events = POLLIN;
+	for (n = 0; n < CHILDREN; n++) {
+		if (poll(&pfd, 1, 10000) != 1 || read(ready[0], &c, 1) != 1)
+			break;
+	}
+	for (i = 0; n < CHILDREN && i < CHILDREN; i++)
+		kill(pid[i], SIGKILL);
+	assert_int_equal(n, CHILDREN);	/* every child mapped the file */
+	close(go[1]);			/* go */
+	close(ready[0]);
 	for (i = 0; i < CHILDREN; i++) {
 		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
 		assert_true(WIFEXITED(status));
