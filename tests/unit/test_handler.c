@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 
 #include "handler.h"
+#include "metrics.h"
 
 #define KEY	"unit-test-key-0123456789"
 
@@ -32,6 +33,8 @@ static const char *const settings[][2] = {
 	{ "ZOOM_TIMEOUT_MS", "300" },
 };
 static int	 with_settings = 1;
+static const char *metrics_on;		/* METRICS, METRICS_KEY when set */
+static const char *metrics_key;
 
 static const char *
 lookup(const char *name)
@@ -40,6 +43,10 @@ lookup(const char *name)
 
 	if (!with_settings)
 		return NULL;
+	if (strcmp(name, "METRICS") == 0)
+		return metrics_on;
+	if (strcmp(name, "METRICS_KEY") == 0)
+		return metrics_key;
 	for (i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
 		if (strcmp(settings[i][0], name) == 0)
 			return settings[i][1];
@@ -411,6 +418,47 @@ test_misconfigured_is_500_for_everything(void **state)
 	with_settings = 1;
 }
 
+/* GET .../metrics: only with METRICS=on, for METRICS_KEY or else the API key. */
+static void
+test_metrics_route(void **state)
+{
+	struct fake_req	 r;
+	enum resp_kind	 k;
+	char		 out[4096];
+
+	(void)state;
+	metrics_setup(NULL, 1);
+	memset(&r, 0, sizeof(r));
+	r.params[0][0] = "REQUEST_METHOD";
+	r.params[0][1] = "GET";
+	r.params[1][0] = "REQUEST_URI";
+	r.params[1][1] = "/api/zoom/metrics";
+	r.params[2][0] = "HTTP_AUTHORIZATION";
+	r.params[2][1] = AUTH;
+	/* Off (the default): the API's path, GET not allowed. */
+	assert_int_equal(run(&r, &k, out, sizeof(out)), 405);
+	metrics_on = "on";
+	assert_int_equal(run(&r, &k, out, sizeof(out)), 200);
+	assert_non_null(strstr(out, "# TYPE za_requests_total counter\n"));
+	r.params[2][1] = "Bearer wrong-key-0123456789";
+	assert_int_equal(run(&r, &k, out, sizeof(out)), 401);
+	assert_int_equal(k, RESP_UNAUTHORIZED);
+	assert_null(strstr(out, "za_"));
+	r.params[2][0] = NULL;			/* no key */
+	assert_int_equal(run(&r, &k, out, sizeof(out)), 401);
+	/* METRICS_KEY set: it, and not the API key. */
+	metrics_key = "metrics-key-0123456789";
+	r.params[2][0] = "HTTP_AUTHORIZATION";
+	r.params[2][1] = AUTH;
+	assert_int_equal(run(&r, &k, out, sizeof(out)), 401);
+	r.params[2][1] = "Bearer metrics-key-0123456789";
+	assert_int_equal(run(&r, &k, out, sizeof(out)), 200);
+	r.params[0][1] = "POST";
+	assert_int_equal(run(&r, &k, out, sizeof(out)), 405);
+	metrics_on = metrics_key = NULL;
+	metrics_reset();
+}
+
 int
 main(void)
 {
@@ -425,6 +473,7 @@ main(void)
 		cmocka_unit_test(test_bad_ids_never_reach_zoom),
 		cmocka_unit_test(test_valid_request_goes_to_zoom),
 		cmocka_unit_test(test_misconfigured_is_500_for_everything),
+		cmocka_unit_test(test_metrics_route),
 	};
 	int rc;
 
