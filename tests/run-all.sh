@@ -113,6 +113,13 @@ python3 tests/deploy/run.py --bin build/zoom-attendees >"$LOG" 2>&1
 cat "$LOG"
 count_plain "deployments"
 
+# /metrics through nginx from 4 worker processes sharing their counters:
+# every sum exact; the normal build only.
+echo "== metrics (4 processes behind nginx, shared counters)"
+python3 tests/metrics/run.py --bin build/zoom-attendees >"$LOG" 2>&1
+cat "$LOG"
+count_plain "metrics"
+
 # The shipped units under a real systemd (PID 1 of a private PID and mount
 # namespace): socket activation through nginx, the sandbox in force, a
 # restart under load that loses no request, a clean stop.
