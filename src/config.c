@@ -560,21 +560,6 @@ status_word_ok(const char *v)
 	    u8_check((const uint8_t *)v, len) == NULL && !has_control(v, len);
 }
 
-/* A Notion database id: 32 hex digits, with or without the UUID dashes. */
-static int
-notion_id_ok(const char *v)
-{
-	size_t	hex = 0;
-
-	for (; *v != '\0'; v++) {
-		if (isxdigit((unsigned char)*v))
-			hex++;
-		else if (*v != '-')
-			return 0;
-	}
-	return hex == 32;
-}
-
 /*
  * The workflow's settings (WORKFLOW_*, CAL_*, NOTION_*): checked always,
  * required only once WORKFLOW_SPOOL_DIR turns the workflow on, so that a

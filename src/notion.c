@@ -196,9 +196,8 @@ call(struct notion *n, const char *method, const char *url, const char *body,
 	}
 }
 
-/* A Notion id that may go into a URL: hex digits and dashes. */
-static int
-id_ok(const char *s)
+int
+notion_id_ok(const char *s)
 {
 	size_t hex = 0;
 
@@ -252,7 +251,7 @@ notion_find_page(struct notion *n, const char *prop, const char *value,
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(first, "id");
 
 		if (!cJSON_IsObject(first) || !cJSON_IsString(id) ||
-		    !id_ok(id->valuestring)) {
+		    !notion_id_ok(id->valuestring)) {
 			snprintf(info->why, sizeof(info->why),
 			    "Notion query: a result without a page id");
 			goto out;
@@ -275,7 +274,7 @@ notion_update_page(struct notion *n, const char *page_id, const char *body,
 	struct buf	 url;
 	enum notion_err	 rc = NOTION_ENOMEM;
 
-	if (!id_ok(page_id)) {
+	if (!notion_id_ok(page_id)) {
 		snprintf(info->why, sizeof(info->why), "Notion: a page id "
 		    "that is not one");
 		return NOTION_EFATAL;

@@ -50,6 +50,12 @@ struct notion {
 	const int		*stop;		/* set: no new attempt (or NULL) */
 };
 
+/*
+ * A Notion id (a database's, a page's): 32 hex digits, with or without
+ * the UUID's dashes; nothing else, so it may go into a URL. 1 or 0.
+ */
+int		 notion_id_ok(const char *s);
+
 /* 0, or -1 (out of memory). cfg must outlive n. */
 int		 notion_init(struct notion *n, const struct config *cfg);
 void		 notion_free(struct notion *n);	/* wipes the token */
