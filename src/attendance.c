@@ -87,29 +87,11 @@ ends_device_tag(char c)
 	    ((0x464a0fUL >> (c - 'b')) & 1));
 }
 
-static inline int
-is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
 /* ASCII upper case to lower; every other byte as it is. */
 static inline char
 fold_ascii(char c)
 {
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
-/* The span without the blanks around it. */
-static inline void
-trim(const char **p, size_t *len)
-{
-	while (*len > 0 && is_blank(**p)) {
-		(*p)++;
-		(*len)--;
-	}
-	while (*len > 0 && is_blank((*p)[*len - 1]))
-		(*len)--;
 }
 
 static enum att_err

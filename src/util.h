@@ -20,6 +20,25 @@ int64_t	 now_ms(void);
  */
 int	 parse_int(const char *s, long long min, long long max, long long *out);
 
+/* A space, a tab, a CR or an LF. */
+static inline int
+is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The span *p, *len without the blanks around it. */
+static inline void
+trim(const char **p, size_t *len)
+{
+	while (*len > 0 && is_blank(**p)) {
+		(*p)++;
+		(*len)--;
+	}
+	while (*len > 0 && is_blank((*p)[*len - 1]))
+		(*len)--;
+}
+
 /* ASCII case-insensitive prefix test over n bytes. */
 int	 ascii_ncaseeq(const char *a, const char *b, size_t n);
 

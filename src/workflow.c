@@ -68,14 +68,9 @@ int
 wf_meeting_id(const char *text, struct meeting_id *id)
 {
 	const char	*s = text, *e, *j;
-	size_t		 len;
+	size_t		 len = strlen(text);
 
-	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-		s++;
-	len = strlen(s);
-	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' ||
-	    s[len - 1] == '\n' || s[len - 1] == '\r'))
-		len--;
+	trim(&s, &len);
 	if (len == 0)
 		return -1;
 	/* A join link: https://<host>.zoom.us/j/<id>?pwd=... */
